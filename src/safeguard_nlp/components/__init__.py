@@ -1,0 +1,1 @@
+"""spaCy components of the safeguarding pipeline, one module each."""

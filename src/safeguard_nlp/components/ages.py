@@ -1,0 +1,243 @@
+"""Ages of the people in a narrative, and which mention each age belongs to.
+
+Ages come in many shapes in incident logs: ``15yo``, ``14yrs``, ``her son
+(6)``, ``chn (4 and 7)``, ``aged 4 and 7``, ``3/12`` (months), ``6/52``
+(weeks), ``18 months``, ``DOB 03/04/2012`` (only when the record dates itself).
+Each age found is attached to the nearest person mention, so "her son, 26"
+makes that son an adult, and a name given an age ("Tia (6)") becomes a CHILD
+mention wherever it recurs. Results are plain dicts in ``doc._.sg_ages``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Dict, List, Optional, Tuple
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from .. import resources
+from .entities import DEFAULT_SPANS_KEY, MENTION_LABELS, PERSON_LABELS
+
+ADULT_AGE = 18
+
+_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20,
+}
+_NUM = r"(?:\d{1,2}|" + "|".join(_NUMBER_WORDS) + r")"
+_SEP = r"\s*(?:,|&|\+|and|\/)\s*"
+_LIST = rf"{_NUM}(?:{_SEP}{_NUM})*"
+_YEARS = r"(?:yo|y\.?o\.?|y/o|yoa|yrs?|years?|yr)"
+_MONTHS = r"(?:months?|mths?|mnths?|mos?|/12)"
+_WEEKS = r"(?:weeks?|wks?|/52)"
+_DAYS = r"(?:days?|/7)"
+_MONTH_NAMES = "jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec"
+
+# Each regex gives a list of numbers (group "n") and a unit; the rule id says which.
+AGE_REGEXES: List[Tuple[str, "re.Pattern[str]", str]] = [
+    ("age.dob", re.compile(r"\b(?:dob|d\.o\.b\.?|date of birth)\s*[:\-]?\s*(?P<d>\d{1,2})[/.\-](?P<m>\d{1,2})[/.\-](?P<y>\d{2,4})\b", re.I), "dob"),
+    ("age.days_old", re.compile(rf"\b(?P<n>{_LIST})\s*-?\s*{_DAYS}\s*-?\s*old\b", re.I), "days"),
+    ("age.weeks", re.compile(rf"\b(?P<n>{_LIST})\s*-?\s*(?:{_WEEKS}\s*-?\s*old\b|/52(?![/\d]))", re.I), "weeks"),
+    ("age.months", re.compile(rf"\b(?P<n>{_LIST})\s*-?\s*(?:{_MONTHS}\s*-?\s*old\b|/12(?![/\d]))", re.I), "months"),
+    ("age.aged_months", re.compile(rf"\baged?\s+(?P<n>{_LIST})\s*{_MONTHS}", re.I), "months"),
+    ("age.years_old", re.compile(rf"\b(?P<n>{_LIST})\s*-?\s*(?:{_YEARS}\s*-?\s*(?:old|of age)|yo|y\.o\.?|y/o|yoa)(?![a-z])", re.I), "years"),
+    ("age.aged", re.compile(rf"\b(?:aged?|ages|age:)\s*(?P<n>{_LIST})(?!\s*(?:{_MONTHS}|{_WEEKS}|{_DAYS}|%|:\d))\b", re.I), "years"),
+    ("age.bracket", re.compile(rf"\(\s*(?P<n>{_LIST})\s*(?:{_YEARS})?\s*\)", re.I), "years_attached"),
+    ("age.years_after_person", re.compile(rf"(?<=[A-Za-z])[ ,]\s*(?P<n>\d{{1,2}})\s*(?:yrs?|years?)\b(?!\s*(?:ago|later|earlier|previously|since|before|prior))", re.I), "years_attached"),
+    ("age.comma_after_person", re.compile(r"(?<=[A-Za-z]),\s*(?P<n>\d{1,2})\b(?![/:.,]\d|\s*(?:hrs|am|pm|%|mins?|minutes|times|x\b|officers|calls|days|weeks|months|years|yrs))", re.I), "years_attached"),
+]
+
+DATE_REGEXES = [
+    re.compile(r"\b(?P<d>\d{1,2})[/.\-](?P<m>\d{1,2})[/.\-](?P<y>\d{4}|\d{2})\b"),
+    re.compile(rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<mon>{_MONTH_NAMES})[a-z]*\.?,?\s+(?P<y>\d{{4}})\b", re.I),
+    re.compile(rf"\b(?P<mon>{_MONTH_NAMES})[a-z]*\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b", re.I),
+]
+_MONTH_NUM = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
+
+
+def _to_int(word: str) -> int:
+    return int(word) if word.isdigit() else _NUMBER_WORDS[word.lower()]
+
+
+def _numbers(text: str) -> List[int]:
+    return [_to_int(w) for w in re.findall(_NUM, text, flags=re.I)]
+
+
+def _year(y: str) -> int:
+    n = int(y)
+    return n + 2000 if n < 50 and len(y) == 2 else (n + 1900 if len(y) == 2 else n)
+
+
+def _date(match: "re.Match[str]") -> Optional[dt.date]:
+    g = match.groupdict()
+    try:
+        month = _MONTH_NUM[g["mon"][:3].lower()] if g.get("mon") else int(g["m"])
+        return dt.date(_year(g["y"]), month, int(g["d"]))
+    except (ValueError, KeyError):
+        return None
+
+
+def _years_between(born: dt.date, on: dt.date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+@Language.factory(
+    "safeguard_ages",
+    default_config={"spans_key": DEFAULT_SPANS_KEY, "attach_window": 3},
+)
+def make_age_finder(nlp: Language, name: str, spans_key: str, attach_window: int) -> "AgeFinder":
+    return AgeFinder(nlp, name, spans_key=spans_key, attach_window=attach_window)
+
+
+class AgeFinder:
+    """Find ages, attach them to person mentions, and add named-child mentions."""
+
+    def __init__(self, nlp: Language, name: str, *, spans_key: str, attach_window: int):
+        if attach_window < 1:
+            raise ValueError(f"{name}: attach_window must be at least 1, got {attach_window}")
+        self.name = name
+        self.spans_key = spans_key
+        self.attach_window = attach_window
+        self.not_names = frozenset(w["word"] for w in resources.read_jsonl("not_names.jsonl"))
+        if not Doc.has_extension("sg_ages"):
+            Doc.set_extension("sg_ages", default=None)
+
+    def __call__(self, doc: Doc) -> Doc:
+        text = doc.text
+        people = [s for s in doc.spans[self.spans_key] if s.label_ in PERSON_LABELS]
+        found: List[Dict[str, Any]] = []
+        taken: List[Tuple[int, int]] = []
+        incident_date: Optional[dt.date] = None
+        dob_spans = []
+        for rule_id, regex, unit in AGE_REGEXES:
+            for m in regex.finditer(text):
+                start, end = m.span()
+                if any(start < e and end > s for s, e in taken):
+                    continue
+                span = doc.char_span(start, end, alignment_mode="expand")
+                if span is None:
+                    continue
+                if unit == "dob":
+                    dob_spans.append((m, span, rule_id))
+                    taken.append((start, end))
+                    continue
+                person = self._attach(span, people, unit)
+                name = None
+                if person is None and unit == "years_attached":
+                    name = self._name_before(doc, span)
+                    if name is None:
+                        continue
+                values = [self._in_years(n, unit) for n in _numbers(m.group("n"))]
+                if not values or any(v > 120 for v in values):
+                    continue
+                taken.append((start, end))
+                found.append(self._record(span, values, rule_id, person, name))
+        if dob_spans:
+            dob_chars = {(m.start(), m.end()) for m, _, _ in dob_spans}
+            for regex in DATE_REGEXES:
+                for m in regex.finditer(text):
+                    if any(s <= m.start() < e for s, e in dob_chars):
+                        continue
+                    incident_date = _date(m)
+                    if incident_date:
+                        break
+                if incident_date:
+                    break
+            for m, span, rule_id in dob_spans:
+                born = _date(m)
+                if born is None or incident_date is None or born > incident_date:
+                    continue
+                person = self._attach(span, people, "dob")
+                name = None if person is not None else self._name_before(doc, span)
+                found.append(self._record(span, [_years_between(born, incident_date)], rule_id, person, name))
+        found.sort(key=lambda a: a["start"])
+        doc._.sg_ages = found
+        self._update_mentions(doc, found)
+        return doc
+
+    @staticmethod
+    def _in_years(n: int, unit: str) -> int:
+        if unit == "months":
+            return n // 12
+        if unit in ("weeks", "days"):
+            return 0
+        return n
+
+    @staticmethod
+    def _record(span: Span, values: List[int], rule_id: str, person: Optional[Span], name: Optional[Span]) -> Dict[str, Any]:
+        who = person if person is not None else name
+        return {
+            "start": span.start_char,
+            "end": span.end_char,
+            "token_start": span.start,
+            "token_end": span.end,
+            "values": values,
+            "rule": rule_id,
+            "person": None if who is None else [who.start, who.end],
+            "person_label": None if person is None else person.label_,
+            "name": None if name is None else name.text,
+        }
+
+    def _attach(self, span: Span, people: List[Span], unit: str) -> Optional[Span]:
+        """The person mention right before the age, else right after it."""
+        before = [p for p in people if p.end <= span.start and span.start - p.end <= self.attach_window]
+        if before:
+            return before[-1]
+        if unit in ("years_attached",):
+            return None
+        after = [p for p in people if p.start >= span.end and p.start - span.end <= 2]
+        return after[0] if after else None
+
+    def _name_before(self, doc: Doc, span: Span) -> Optional[Span]:
+        """A capitalised word just before the age, taken to be a person's name."""
+        i = span.start - 1
+        if i >= 0 and doc[i].text in (",", "-"):
+            i -= 1
+        if i < 0:
+            return None
+        tok = doc[i]
+        if tok.is_alpha and tok.text[0].isupper() and len(tok) > 1 and tok.lower_ not in self.not_names:
+            return doc[i : i + 1]
+        return None
+
+    def _update_mentions(self, doc: Doc, ages: List[Dict[str, Any]]) -> None:
+        """Relabel mentions by their stated age and add mentions of named people.
+
+        "her son, 26" is an adult and "the victim (17)" a child, whatever the
+        word; a name given an age is a person wherever it recurs.
+        """
+        relabel: Dict[Tuple[int, int], str] = {}
+        names: Dict[str, str] = {}
+        for age in ages:
+            label = "CHILD" if max(age["values"]) < ADULT_AGE else "ADULT"
+            if age["name"]:
+                names.setdefault(age["name"].lower(), label)
+            elif age["person"] and age["person_label"] != label:
+                relabel[tuple(age["person"])] = label
+        lone = [a for a in ages if a["person"] is None and max(a["values"]) < ADULT_AGE]
+        if not names and not relabel and not lone:
+            return
+        group = list(doc.spans[self.spans_key])
+        out = []
+        for s in group:
+            label = relabel.get((s.start, s.end))
+            if label and s.label_ in PERSON_LABELS:
+                s = Span(doc, s.start, s.end, label=label, kb_id="by_age", span_id=s.id_)
+            out.append(s)
+        occupied = {i for s in group if s.label_ in MENTION_LABELS for i in range(s.start, s.end)}
+        out.extend(
+            Span(doc, t.i, t.i + 1, label=names[t.lower_], kb_id="named", span_id="age.named_person")
+            for t in doc
+            if t.lower_ in names and t.i not in occupied
+        )
+        out.extend(
+            Span(doc, a["token_start"], a["token_end"], label="CHILD", kb_id="age", span_id="age.child_by_age")
+            for a in lone
+            if not any(i in occupied for i in range(a["token_start"], a["token_end"]))
+        )
+        out.sort(key=lambda s: (s.start, s.end))
+        doc.spans[self.spans_key] = out

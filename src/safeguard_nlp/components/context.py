@@ -1,0 +1,316 @@
+"""ConText for safeguarding spans: negated, hypothetical, historical, and about whom.
+
+Cues ("no", "denied", "if", "will refer", "previously", "has since faded",
+"at school"...) come from ``resources/context.jsonl``. A cue covers the spans
+after it (forward), before it (backward) or both, within ``window`` tokens and
+never across a clause boundary (full stop, semicolon, new line, "but",
+"however"...). A comma or "and"/"or" stops a cue unless the scope is running
+through a list of the same kind of span ("no bruising, marks or swelling").
+Pseudo-cues ("no further", "not only", "no longer") cancel the cues inside
+them.
+
+Who a span is about: a rule can fix it; otherwise the nearest person mention
+in the sentence (after "to/on/of/by" when that follows the span, else before
+it), with pronouns resolved to the last person named. Results are plain dicts
+in ``doc._.sg_context``, one per span of ``doc.spans[spans_key]``, in order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
+
+import srsly
+from spacy import util
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+
+from .. import resources
+from .entities import DEFAULT_SPANS_KEY, PERSON_LABELS
+
+CUE_TYPES = ("NEGATED", "HYPOTHETICAL", "HISTORICAL", "ABSENT", "EXCLUDED", "PSEUDO", "TERMINATE")
+DIRECTIONS = ("forward", "backward", "both")
+PATTERNS_RESOURCE = "context.jsonl"
+
+SENTENCE_END = frozenset({".", "!", "?"})
+CLAUSE_END = frozenset({";", "–", "—", "|"})
+SOFT_BOUNDARY = frozenset({",", "and", "or", "&", "/", "nor"})
+LINKERS = frozenset({"to", "on", "of", "by", "from", "for", "in", "towards"})
+PASSIVE_LINKERS = frozenset({"by"})
+#: Speech and demeanour belong to the person before the verb ("Tia told officers").
+SPEAKER_LABELS = frozenset({"VOICE", "DEMEANOUR"})
+#: What a record is about: the child, unless an adult is named right before it ("mum uses cannabis").
+TOPICAL_LABELS = frozenset({"RISK_FACTOR", "MISSING"})
+PRONOUN_LABEL = "PRONOUN"
+
+
+class ContextRuleError(ValueError):
+    """A context cue entry is malformed; the message names the entry."""
+
+
+def _check_cue(entry: Dict[str, Any], n: int) -> None:
+    where = f"context cue {n} ({entry.get('id', 'no id')!r})"
+    if not isinstance(entry.get("id"), str):
+        raise ContextRuleError(f"{where}: needs a string 'id'")
+    if entry.get("type") not in CUE_TYPES:
+        raise ContextRuleError(f"{where}: 'type' must be one of {', '.join(CUE_TYPES)}")
+    if not isinstance(entry.get("terms"), list) or not entry["terms"]:
+        raise ContextRuleError(f"{where}: 'terms' must be a non-empty list of phrases")
+    if entry["type"] not in ("PSEUDO", "TERMINATE") and entry.get("direction") not in DIRECTIONS:
+        raise ContextRuleError(f"{where}: 'direction' must be one of {', '.join(DIRECTIONS)}")
+    window = entry.get("window", 6)
+    if not isinstance(window, int) or window < 0:
+        raise ContextRuleError(f"{where}: 'window' must be a whole number >= 0")
+
+
+@Language.factory(
+    "safeguard_context",
+    default_config={
+        "spans_key": DEFAULT_SPANS_KEY,
+        "entities_component": "safeguard_entities",
+        "subject_window": 12,
+    },
+)
+def make_context(nlp: Language, name: str, spans_key: str, entities_component: str, subject_window: int) -> "ContextAnnotator":
+    return ContextAnnotator(nlp, name, spans_key=spans_key, entities_component=entities_component, subject_window=subject_window)
+
+
+class ContextAnnotator:
+    def __init__(self, nlp: Language, name: str, *, spans_key: str, entities_component: str, subject_window: int):
+        if subject_window < 1:
+            raise ValueError(f"{name}: subject_window must be at least 1, got {subject_window}")
+        self.nlp = nlp
+        self.name = name
+        self.spans_key = spans_key
+        self.entities_component = entities_component
+        self.subject_window = subject_window
+        if not Doc.has_extension("sg_context"):
+            Doc.set_extension("sg_context", default=None)
+        self.clear()
+
+    def clear(self) -> None:
+        self.cues: List[Dict[str, Any]] = []
+        self.by_id: Dict[str, Dict[str, Any]] = {}
+        self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+
+    def initialize(self, get_examples=None, *, nlp: Optional[Language] = None, cues: Optional[Iterable[Dict[str, Any]]] = None) -> None:
+        self.clear()
+        self.add_cues(list(cues) if cues is not None else resources.read_jsonl(PATTERNS_RESOURCE))
+
+    def add_cues(self, cues: List[Dict[str, Any]]) -> None:
+        for n, entry in enumerate(cues, start=len(self.cues) + 1):
+            _check_cue(entry, n)
+            if entry["id"] in self.by_id:
+                raise ContextRuleError(f"context cue {n}: duplicate id {entry['id']!r}")
+            entry = dict(entry)
+            entry.setdefault("window", 6)
+            entry["labels_set"] = frozenset(entry.get("labels") or ())
+            entry["except_set"] = frozenset(entry.get("except_labels") or ())
+            self.by_id[entry["id"]] = entry
+            self.matcher.add(entry["id"], [self.nlp.make_doc(t) for t in entry["terms"]])
+            self.cues.append(entry)
+
+    def _serialisable(self) -> List[Dict[str, Any]]:
+        return [{k: v for k, v in c.items() if k not in ("labels_set", "except_set")} for c in self.cues]
+
+    # -- the work ---------------------------------------------------------
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans = list(doc.spans[self.spans_key])
+        sentence, clause, soft = _boundaries(doc)
+        cues = self._cues(doc)
+        terminators = {s for cid, s, e in cues if self.by_id[cid]["type"] == "TERMINATE"}
+        fixed = self._fixed_subjects(spans)
+        contexts = [
+            blank_context()
+            for _ in spans
+        ]
+        for cue_id, start, end in cues:
+            cue = self.by_id[cue_id]
+            ctype = cue["type"]
+            if ctype == "TERMINATE":
+                continue
+            for idx in self._scope(spans, cue, start, end, clause, soft, terminators):
+                ctx = contexts[idx]
+                ctx[ctype.lower()] = True
+                ctx["cues"].append({"type": ctype.lower(), "rule": cue_id, "text": doc[start:end].text, "start": doc[start].idx, "end": doc[end - 1].idx + len(doc[end - 1])})
+        people = [(i, s) for i, s in enumerate(spans) if s.label_ in PERSON_LABELS or s.label_ == PRONOUN_LABEL]
+        referents = _resolve_pronouns(spans, people)
+        has_child = any(
+            s.label_ == "CHILD" and not c["negated"] and not c["hypothetical"] for s, c in zip(spans, contexts)
+        )
+        for i, span in enumerate(spans):
+            subject, who = self._subject(i, span, spans, people, referents, fixed, sentence, clause, has_child)
+            contexts[i]["subject"] = subject
+            contexts[i]["subject_span"] = who
+        doc._.sg_context = contexts
+        return doc
+
+    def _cues(self, doc: Doc) -> List[Tuple[str, int, int]]:
+        strings = self.nlp.vocab.strings
+        raw = [(strings[m], s, e) for m, s, e in self.matcher(doc)]
+        pseudo = [(s, e) for cid, s, e in raw if self.by_id[cid]["type"] == "PSEUDO"]
+        kept = []
+        for cid, s, e in raw:
+            if self.by_id[cid]["type"] == "PSEUDO":
+                continue
+            if any(s < pe and e > ps for ps, pe in pseudo):
+                continue
+            kept.append((cid, s, e))
+        return kept
+
+    def _scope(self, spans: List[Span], cue: Dict[str, Any], start: int, end: int, clause: List[int], soft: List[bool], terminators: set) -> List[int]:
+        labels, excluded, window = cue["labels_set"], cue["except_set"], cue["window"]
+
+        def eligible(span: Span) -> bool:
+            if labels and span.label_ not in labels:
+                return False
+            return span.label_ not in excluded and not (span.start < end and span.end > start)
+
+        hits: List[int] = []
+        if cue["direction"] in ("forward", "both"):
+            prev, seen = end, set()
+            for i, span in enumerate(spans):
+                if span.start < end or not eligible(span):
+                    continue
+                if span.start >= len(clause) or clause[span.start] != clause[end - 1] or span.start - prev > window:
+                    break
+                gap = range(prev, span.start)
+                if any(t in terminators for t in gap):
+                    break
+                if seen and any(soft[t] for t in gap) and span.label_ not in seen:
+                    break
+                if not seen and any(soft[t] for t in gap) and span.start - end > 1:
+                    break
+                hits.append(i)
+                seen.add(span.label_)
+                prev = span.end
+        if cue["direction"] in ("backward", "both"):
+            nxt, seen = start, set()
+            for i in range(len(spans) - 1, -1, -1):
+                span = spans[i]
+                if span.end > start or not eligible(span):
+                    continue
+                if clause[span.end - 1] != clause[start] or nxt - span.end > window:
+                    break
+                gap = range(span.end, nxt)
+                if any(t in terminators for t in gap):
+                    break
+                if any(soft[t] for t in gap) and (not seen or span.label_ not in seen):
+                    break
+                hits.append(i)
+                seen.add(span.label_)
+                nxt = span.start
+        return hits
+
+    def _fixed_subjects(self, spans: List[Span]) -> Dict[int, str]:
+        try:
+            ruler = self.nlp.get_pipe(self.entities_component)
+        except KeyError:
+            return {}
+        out = {}
+        for i, span in enumerate(spans):
+            if span.id_ in ruler.rules:
+                subject = ruler.rules[span.id_][2]
+                if subject:
+                    out[i] = subject
+        return out
+
+    def _subject(self, i, span, spans, people, referents, fixed, sentence, clause, has_child) -> Tuple[str, Optional[List[int]]]:
+        label = span.label_
+        if label == "CHILD":
+            return "child", [span.start, span.end]
+        if label == "ADULT":
+            return "adult", [span.start, span.end]
+        if i in fixed:
+            return fixed[i], None
+        doc = span.doc
+        sent = sentence[span.start]
+        before = [p for p in people if p[1].end <= span.start and sentence[p[1].start] == sent]
+        after = [p for p in people if p[1].start >= span.end and sentence[p[1].start] == sent]
+        linkers = PASSIVE_LINKERS if label in SPEAKER_LABELS else LINKERS
+        if after:
+            between = doc[span.end : after[0][1].start]
+            if len(between) <= 3 and any(t.lower_ in linkers for t in between):
+                return self._person_subject(after[0], referents)
+        if label in TOPICAL_LABELS:
+            near = [p for p in before if span.start - p[1].end <= 6 and clause[p[1].start] == clause[span.start]]
+            if near:
+                return self._person_subject(near[-1], referents)
+            return ("child", None) if has_child else ("unknown", None)
+        if before and span.start - before[-1][1].end <= self.subject_window:
+            return self._person_subject(before[-1], referents)
+        if after and after[0][1].start - span.end <= 6:
+            return self._person_subject(after[0], referents)
+        earlier = [p for p in people if p[1].end <= span.start and span.start - p[1].end <= 3 * self.subject_window]
+        if earlier:
+            return self._person_subject(earlier[-1], referents)
+        return "unknown", None
+
+    @staticmethod
+    def _person_subject(person: Tuple[int, Span], referents: Dict[int, Optional[Span]]) -> Tuple[str, Optional[List[int]]]:
+        idx, span = person
+        if span.label_ == PRONOUN_LABEL:
+            target = referents.get(idx)
+            if target is None:
+                return "unknown", [span.start, span.end]
+            span = target
+        return ("child" if span.label_ == "CHILD" else "adult"), [span.start, span.end]
+
+    # -- serialisation ----------------------------------------------------
+
+    def to_bytes(self, *, exclude=tuple()) -> bytes:
+        return util.to_bytes({"cues": lambda: srsly.json_dumps(self._serialisable())}, exclude)
+
+    def from_bytes(self, data: bytes, *, exclude=tuple()) -> "ContextAnnotator":
+        self.clear()
+        util.from_bytes(data, {"cues": lambda b: self.add_cues(srsly.json_loads(b))}, exclude)
+        return self
+
+    def to_disk(self, path: Union[str, Path], *, exclude=tuple()) -> None:
+        util.to_disk(util.ensure_path(path), {"cues.jsonl": lambda p: srsly.write_jsonl(p, self._serialisable())}, exclude)
+
+    def from_disk(self, path: Union[str, Path], *, exclude=tuple()) -> "ContextAnnotator":
+        self.clear()
+        util.from_disk(util.ensure_path(path), {"cues.jsonl": lambda p: self.add_cues(list(srsly.read_jsonl(p)))}, exclude)
+        return self
+
+
+def blank_context() -> Dict[str, Any]:
+    return {"negated": False, "hypothetical": False, "historical": False, "absent": False, "excluded": False,
+            "subject": "unknown", "subject_span": None, "cues": []}
+
+
+def _boundaries(doc: Doc) -> Tuple[List[int], List[int], List[bool]]:
+    """Per token: sentence number, clause number, and whether it is a soft boundary."""
+    sentence: List[int] = []
+    clause: List[int] = []
+    soft: List[bool] = []
+    s = c = 0
+    for tok in doc:
+        text = tok.text
+        newline = "\n" in text or "\n" in tok.whitespace_
+        lower = tok.lower_
+        is_dash = text in ("-", "--") and bool(tok.whitespace_) and tok.i > 0 and bool(doc[tok.i - 1].whitespace_)
+        sentence.append(s)
+        clause.append(c)
+        soft.append(lower in SOFT_BOUNDARY)
+        if text in SENTENCE_END or newline:
+            s += 1
+            c += 1
+        elif text in CLAUSE_END or is_dash:
+            c += 1
+    return sentence, clause, soft
+
+
+def _resolve_pronouns(spans: List[Span], people: List[Tuple[int, Span]]) -> Dict[int, Optional[Span]]:
+    """Each pronoun's referent: the last named person mention before it."""
+    out: Dict[int, Optional[Span]] = {}
+    last: Optional[Span] = None
+    for idx, span in people:
+        if span.label_ == PRONOUN_LABEL:
+            out[idx] = last
+        else:
+            last = span
+    return out

@@ -1,0 +1,148 @@
+"""Entity rules: the spans every signal is built from.
+
+One component matches every lexicon entry (phrases through a ``PhraseMatcher``
+on lower-case forms, token patterns through a ``Matcher``) and writes the hits
+to ``doc.spans[spans_key]``. A span's ``label_`` is what it is (CHILD, INJURY,
+RISK_FACTOR...), ``kb_id_`` its category and ``id_`` the rule that matched, so
+evidence can name the rule. Patterns live in ``resources/entities.jsonl`` and
+are saved beside the pipeline by ``to_disk``, as spaCy's ``span_ruler`` does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
+
+import srsly
+from spacy import util
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.pipeline import Pipe
+from spacy.tokens import Doc, Span
+
+from .. import resources
+
+DEFAULT_SPANS_KEY = "sg_entities"
+PATTERNS_RESOURCE = "entities.jsonl"
+
+#: Mentions of people. They compete with each other for tokens, the longest
+#: winning ("adult daughter" beats "daughter", "children's services" beats
+#: "children"); NONCHILD marks child words that name no child.
+PERSON_LABELS = frozenset({"CHILD", "ADULT"})
+MENTION_LABELS = PERSON_LABELS | {"NONCHILD"}
+
+
+class PatternError(ValueError):
+    """A pattern entry is malformed; the message names the entry."""
+
+
+def _check_entry(entry: Dict[str, Any], line: int) -> None:
+    where = f"entity pattern {line} ({entry.get('id', 'no id')!r})"
+    if not isinstance(entry.get("id"), str) or not entry["id"]:
+        raise PatternError(f"{where}: needs a non-empty string 'id'")
+    if not isinstance(entry.get("label"), str) or not entry["label"].isupper():
+        raise PatternError(f"{where}: needs an upper-case string 'label'")
+    has_terms = "terms" in entry
+    has_pattern = "pattern" in entry
+    if has_terms == has_pattern:
+        raise PatternError(f"{where}: give exactly one of 'terms' (phrases) or 'pattern' (tokens)")
+    if has_terms and not (
+        isinstance(entry["terms"], list) and entry["terms"] and all(isinstance(t, str) for t in entry["terms"])
+    ):
+        raise PatternError(f"{where}: 'terms' must be a non-empty list of strings")
+    if has_pattern and not (isinstance(entry["pattern"], list) and entry["pattern"]):
+        raise PatternError(f"{where}: 'pattern' must be a non-empty list of token patterns")
+    if entry.get("subject") not in (None, "child", "adult"):
+        raise PatternError(f"{where}: 'subject' must be 'child', 'adult' or absent")
+
+
+@Language.factory(
+    "safeguard_entities",
+    default_config={"spans_key": DEFAULT_SPANS_KEY},
+)
+def make_entity_ruler(nlp: Language, name: str, spans_key: str) -> "EntityRuler":
+    return EntityRuler(nlp, name, spans_key=spans_key)
+
+
+class EntityRuler(Pipe):
+    """Lexicon and token-pattern matcher for safeguarding entities."""
+
+    def __init__(self, nlp: Language, name: str = "safeguard_entities", *, spans_key: str = DEFAULT_SPANS_KEY):
+        self.nlp = nlp
+        self.name = name
+        self.spans_key = spans_key
+        self.clear()
+
+    def clear(self) -> None:
+        self.patterns: List[Dict[str, Any]] = []
+        self.rules: Dict[str, Tuple[str, str, Optional[str]]] = {}
+        self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self.matcher = Matcher(self.nlp.vocab, validate=True)
+
+    def initialize(self, get_examples=None, *, nlp: Optional[Language] = None, patterns: Optional[Iterable[Dict[str, Any]]] = None) -> None:
+        """Load ``patterns``, or the bundled lexicon when none are given."""
+        self.clear()
+        self.add_patterns(list(patterns) if patterns is not None else resources.read_jsonl(PATTERNS_RESOURCE))
+
+    def add_patterns(self, patterns: List[Dict[str, Any]]) -> None:
+        for n, entry in enumerate(patterns, start=len(self.patterns) + 1):
+            _check_entry(entry, n)
+            rule_id = entry["id"]
+            if rule_id in self.rules:
+                raise PatternError(f"entity pattern {n}: duplicate id {rule_id!r}")
+            self.rules[rule_id] = (entry["label"], entry.get("category") or "", entry.get("subject"))
+            if "terms" in entry:
+                docs = [self.nlp.make_doc(t) for t in entry["terms"]]
+                self.phrase_matcher.add(rule_id, docs)
+            else:
+                self.matcher.add(rule_id, [entry["pattern"]])
+            self.patterns.append(entry)
+
+    def rule(self, rule_id: str) -> Tuple[str, str, Optional[str]]:
+        """(label, category, fixed subject) of a rule id."""
+        return self.rules[rule_id]
+
+    def __call__(self, doc: Doc) -> Doc:
+        strings = self.nlp.vocab.strings
+        best: Dict[Tuple[int, int, str], Span] = {}
+        for match_id, start, end in list(self.phrase_matcher(doc)) + list(self.matcher(doc)):
+            rule_id = strings[match_id]
+            label, category, _ = self.rules[rule_id]
+            key = (start, end, label)
+            if key not in best:
+                best[key] = Span(doc, start, end, label=label, kb_id=category, span_id=rule_id)
+        doc.spans[self.spans_key] = _resolve_overlaps(list(best.values()))
+        return doc
+
+    def to_bytes(self, *, exclude=tuple()) -> bytes:
+        return util.to_bytes({"patterns": lambda: srsly.json_dumps(self.patterns)}, exclude)
+
+    def from_bytes(self, data: bytes, *, exclude=tuple()) -> "EntityRuler":
+        self.clear()
+        util.from_bytes(data, {"patterns": lambda b: self.add_patterns(srsly.json_loads(b))}, exclude)
+        return self
+
+    def to_disk(self, path: Union[str, Path], *, exclude=tuple()) -> None:
+        util.to_disk(util.ensure_path(path), {"patterns.jsonl": lambda p: srsly.write_jsonl(p, self.patterns)}, exclude)
+
+    def from_disk(self, path: Union[str, Path], *, exclude=tuple()) -> "EntityRuler":
+        self.clear()
+        util.from_disk(util.ensure_path(path), {"patterns.jsonl": lambda p: self.add_patterns(list(srsly.read_jsonl(p)))}, exclude)
+        return self
+
+
+def _resolve_overlaps(spans: List[Span]) -> List[Span]:
+    """Within a label (and across person labels), keep the longest of overlapping spans."""
+    spans.sort(key=lambda s: (s.start - s.end, s.start))
+    taken: Dict[str, set] = {}
+    kept: List[Span] = []
+    for span in spans:
+        group = "MENTION" if span.label_ in MENTION_LABELS else span.label_
+        used = taken.setdefault(group, set())
+        tokens = range(span.start, span.end)
+        if any(i in used for i in tokens):
+            continue
+        used.update(tokens)
+        kept.append(span)
+    kept.sort(key=lambda s: (s.start, s.end))
+    return kept

@@ -1,0 +1,162 @@
+"""Record-level signals of SIGNALS.md, each with the evidence that decided it.
+
+Reads the spans, their context, the ages and the voice decision, and writes
+``doc._.signals`` (the SIGNALS.md dict) and ``doc._.evidence`` (for each
+signal, every span weighed: accepted ones and those discarded, with why).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Tuple
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from ..schema import SIGNAL_FIELDS, empty_signals
+from .ages import ADULT_AGE
+from .entities import DEFAULT_SPANS_KEY
+from .context import blank_context
+from .evidence import evidence_item, rejection
+
+#: Who a domestic-abuse span may be about; a child under 16 cannot be a party.
+DA_MIN_AGE = 16
+
+
+@Language.factory("safeguard_signals", default_config={"spans_key": DEFAULT_SPANS_KEY})
+def make_signals(nlp: Language, name: str, spans_key: str) -> "SignalBuilder":
+    return SignalBuilder(name, spans_key=spans_key)
+
+
+def register_extensions() -> None:
+    """Plain-data Doc extensions: picklable, so ``nlp.pipe(n_process=2)`` works."""
+    for ext in ("signals", "evidence"):
+        if not Doc.has_extension(ext):
+            Doc.set_extension(ext, default=None)
+
+
+class SignalBuilder:
+    def __init__(self, name: str, *, spans_key: str):
+        self.name = name
+        self.spans_key = spans_key
+        register_extensions()
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans: List[Span] = list(doc.spans[self.spans_key])
+        contexts: List[Dict[str, Any]] = doc._.sg_context or [blank_context() for _ in spans]
+        by_label: Dict[str, List[Tuple[Span, Dict[str, Any]]]] = {}
+        for span, ctx in zip(spans, contexts):
+            by_label.setdefault(span.label_, []).append((span, ctx))
+
+        evidence: Dict[str, List[Dict[str, Any]]] = {f: [] for f in SIGNAL_FIELDS}
+        signals = empty_signals()
+
+        ages, age_evidence = self._ages(doc)
+        signals["child_ages"] = ages
+        evidence["child_ages"] = age_evidence
+
+        present = self._children_present(doc, by_label, evidence["children_present"])
+
+        for span, ctx in by_label.get("INJURY", []):
+            reason = rejection(ctx)
+            evidence["injury"].append(evidence_item(span, ctx, reason is None, reason or "injury recorded"))
+            if reason is None and ctx["subject"] == "child":
+                evidence["child_injury"].append(evidence_item(span, ctx, True, "injury to a child"))
+            elif reason is None:
+                evidence["child_injury"].append(evidence_item(span, ctx, False, f"injury to {_who(ctx)}"))
+
+        for span, ctx in by_label.get("MISSING", []):
+            reason = rejection(ctx)
+            if reason is None and ctx["subject"] == "adult":
+                reason = "a missing adult"
+            if reason is None and ctx["subject"] == "unknown" and not present:
+                reason = "no child in the record"
+            evidence["missing_episode"].append(evidence_item(span, ctx, reason is None, reason or "child missing"))
+
+        for span, ctx in by_label.get("RISK_FACTOR", []):
+            reason = rejection(ctx, historical_counts=True)
+            if reason is None and ctx["subject"] == "adult":
+                reason = "about an adult"
+            if reason is None and ctx["subject"] == "unknown" and not present:
+                reason = "no child in the record"
+            evidence["risk_factors"].append(evidence_item(span, ctx, reason is None, reason or "risk factor of the child"))
+
+        self._domestic_abuse(doc, by_label, evidence["domestic_abuse"])
+
+        for span, ctx in by_label.get("REFERRAL", []):
+            reason = rejection(ctx, historical_counts=True)
+            evidence["referral"].append(evidence_item(span, ctx, reason is None, reason or "referral made"))
+
+        voice = doc._.sg_voice or {"value": False, "evidence": []}
+        evidence["child_voice"] = list(voice["evidence"])
+
+        signals["children_present"] = present or any(
+            i["accepted"] for key in ("child_injury", "missing_episode", "child_voice") for i in evidence[key]
+        )
+        signals["injury"] = any(i["accepted"] for i in evidence["injury"])
+        signals["child_injury"] = any(i["accepted"] for i in evidence["child_injury"])
+        signals["missing_episode"] = any(i["accepted"] for i in evidence["missing_episode"])
+        signals["risk_factors"] = sorted({i["category"] for i in evidence["risk_factors"] if i["accepted"]})
+        signals["child_voice"] = bool(voice["value"])
+        signals["domestic_abuse"] = any(i["accepted"] for i in evidence["domestic_abuse"])
+        signals["referral"] = any(i["accepted"] for i in evidence["referral"])
+        signals["lacks_child_voice"] = signals["children_present"] and not signals["child_voice"]
+        evidence["lacks_child_voice"] = [
+            {"label": "DERIVED", "rule": "signals.lacks_child_voice", "accepted": signals["lacks_child_voice"],
+             "reason": "children present and no voice recorded" if signals["lacks_child_voice"]
+             else ("no child present" if not signals["children_present"] else "child's voice recorded")}
+        ]
+        doc._.signals = signals
+        doc._.evidence = evidence
+        return doc
+
+    @staticmethod
+    def _ages(doc: Doc) -> Tuple[List[int], List[Dict[str, Any]]]:
+        values: List[int] = []
+        items: List[Dict[str, Any]] = []
+        seen = set()
+        for age in doc._.sg_ages or []:
+            who = age["name"] or (doc[age["person"][0] : age["person"][1]].text.lower() if age["person"] else None)
+            for v in age["values"]:
+                counted = v < ADULT_AGE
+                key = (who, v)
+                duplicate = who is not None and key in seen and len(age["values"]) == 1
+                if counted and not duplicate:
+                    values.append(v)
+                    seen.add(key)
+                items.append({
+                    "label": "AGE", "category": None, "rule": age["rule"], "start": age["start"], "end": age["end"],
+                    "text": doc.text[age["start"] : age["end"]], "value": v, "accepted": counted and not duplicate,
+                    "reason": "adult (18 or over)" if not counted else ("same person's age again" if duplicate else "child's age"),
+                })
+        return sorted(values), items
+
+    @staticmethod
+    def _children_present(doc: Doc, by_label, items: List[Dict[str, Any]]) -> bool:
+        present = False
+        for span, ctx in by_label.get("CHILD", []):
+            reason = rejection(ctx, historical_counts=True, absent_counts=False)
+            items.append(evidence_item(span, ctx, reason is None, reason or "child mentioned as present"))
+            present = present or reason is None
+        return present
+
+    @staticmethod
+    def _domestic_abuse(doc: Doc, by_label, items: List[Dict[str, Any]]) -> None:
+        child_party = any(
+            ctx["subject"] == "child" and not ctx["negated"] for _, ctx in by_label.get("DA_VIOLENCE", [])
+        )
+        partner = any(not ctx["negated"] for _, ctx in by_label.get("PARTNER", []))
+        for span, ctx in by_label.get("DOMESTIC_ABUSE", []) + by_label.get("DA_VIOLENCE", []):
+            reason = rejection(ctx)
+            if reason is None and span.label_ == "DA_VIOLENCE" and not partner:
+                reason = "violence with no partner or relative named"
+            if reason is None and span.label_ == "DA_VIOLENCE" and ctx["subject"] == "child":
+                reason = f"a child under {DA_MIN_AGE} is a party"
+            if reason is None and child_party and not partner:
+                reason = f"a child under {DA_MIN_AGE} is the abusive party"
+            items.append(evidence_item(span, ctx, reason is None, reason or "domestic abuse"))
+
+
+def _who(ctx: Dict[str, Any]) -> str:
+    return {"adult": "an adult", "unknown": "someone not identified"}.get(ctx["subject"], ctx["subject"])
+
+

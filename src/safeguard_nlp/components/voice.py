@@ -1,0 +1,63 @@
+"""Does the record capture the child's own voice?
+
+Voice is a child's words (speech and disclosure verbs whose speaker is a
+child, quotes attributed to a child), feelings or wishes, or, for a baby or a
+child who cannot speak, observed demeanour. "Spoken to" with nothing of what
+was said, "asleep", "declined to speak" are not voice: the speech verbs they
+contain are negated by context cues, or never matched. The decision and every
+span weighed go to ``doc._.sg_voice``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from .entities import DEFAULT_SPANS_KEY
+from .evidence import evidence_item, rejection
+
+PREVERBAL_CATEGORIES = frozenset({"baby", "nonverbal"})
+
+
+@Language.factory("safeguard_voice", default_config={"spans_key": DEFAULT_SPANS_KEY, "preverbal_max_age": 1})
+def make_voice(nlp: Language, name: str, spans_key: str, preverbal_max_age: int) -> "ChildVoice":
+    return ChildVoice(name, spans_key=spans_key, preverbal_max_age=preverbal_max_age)
+
+
+class ChildVoice:
+    def __init__(self, name: str, *, spans_key: str, preverbal_max_age: int):
+        if preverbal_max_age < 0:
+            raise ValueError(f"{name}: preverbal_max_age must be >= 0, got {preverbal_max_age}")
+        self.name = name
+        self.spans_key = spans_key
+        self.preverbal_max_age = preverbal_max_age
+        if not Doc.has_extension("sg_voice"):
+            Doc.set_extension("sg_voice", default=None)
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans = list(doc.spans[self.spans_key])
+        contexts = doc._.sg_context or []
+        preverbal = self._has_preverbal_child(doc, spans, contexts)
+        items: List[Dict[str, Any]] = []
+        for span, ctx in zip(spans, contexts):
+            if span.label_ not in ("VOICE", "DEMEANOUR"):
+                continue
+            reason = rejection(ctx, historical_counts=True)
+            if reason is None and ctx["subject"] != "child":
+                reason = f"about {'an adult' if ctx['subject'] == 'adult' else 'no identified child'}"
+            if reason is None and span.label_ == "DEMEANOUR" and not preverbal:
+                reason = "demeanour only counts for a baby or a child who cannot speak"
+            items.append(evidence_item(span, ctx, reason is None, reason or "child's voice"))
+        doc._.sg_voice = {"value": any(i["accepted"] for i in items), "evidence": items}
+        return doc
+
+    def _has_preverbal_child(self, doc: Doc, spans, contexts) -> bool:
+        for span, ctx in zip(spans, contexts):
+            if span.label_ == "CHILD" and span.kb_id_ in PREVERBAL_CATEGORIES and not ctx["negated"] and not ctx["hypothetical"]:
+                return True
+        for age in doc._.sg_ages or []:
+            if age["values"] and max(age["values"]) <= self.preverbal_max_age:
+                return True
+        return False
