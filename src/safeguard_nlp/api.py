@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from . import pipeline
 from .schema import BOOL_SIGNALS, SIGNAL_FIELDS, empty_signals, normalise_signals
-from .text import clean_text, coerce_text, is_blank
+from .text import clean_text, coerce_text, is_blank, squeeze_spaces
 
 _default_nlp: Optional[Language] = None
 _lock = threading.Lock()
@@ -58,17 +58,51 @@ def _merge(results: List[Tuple[int, Dict[str, Any]]]) -> Dict[str, Any]:
         raw["risk_factors"] += res["signals"]["risk_factors"]
         raw["child_ages"] += res["signals"]["child_ages"]
         for field, items in res["evidence"].items():
+            if field == "lacks_child_voice":
+                continue
             for item in items:
-                item = dict(item)
-                for key in ("start", "end"):
-                    if key in item:
-                        item[key] += offset
-                for cue in item.get("cues", []):
-                    cue["start"] += offset
-                    cue["end"] += offset
-                merged["evidence"][field].append(item)
+                merged["evidence"][field].append(_moved(item, lambda i: i + offset))
     merged["signals"] = normalise_signals(raw)
+    # The derived flag is decided once, on the whole text: its evidence is that of
+    # a piece whose own verdict (and reason) is the merged one.
+    final = merged["signals"]
+    deciding = "lacks_child_voice" if final["lacks_child_voice"] else "child_voice" if final["child_voice"] else None
+    for _, res in results:
+        if deciding is None or res["signals"][deciding]:
+            merged["evidence"]["lacks_child_voice"] = [dict(i) for i in res["evidence"]["lacks_child_voice"]]
+            break
     return merged
+
+
+def _moved(item: Dict[str, Any], shift: Callable[[int], int], text: Optional[str] = None) -> Dict[str, Any]:
+    """A copy of an evidence item (and of its cues) with offsets mapped by ``shift``.
+
+    Cue dicts are shared between items of one span, so they are copied, never
+    shifted in place. With ``text``, each ``text`` is re-read from the new offsets.
+    """
+    item = dict(item)
+    if "start" in item and "end" in item:
+        start, end = item["start"], item["end"]
+        item["start"], item["end"] = shift(start), (shift(end - 1) + 1 if end > start else shift(start))
+        if text is not None and "text" in item:
+            item["text"] = text[item["start"] : item["end"]]
+    if "cues" in item:
+        item["cues"] = [_moved(cue, shift, text) for cue in item["cues"]]
+    return item
+
+
+def _in_original(result: Dict[str, Any], back: Optional[Tuple[str, Optional[List[int]]]]) -> Dict[str, Any]:
+    """``result`` with evidence offsets (and quoted text) in the caller's original string.
+
+    ``back`` is (original, index of the squeezed text), or None when the text
+    the pipeline read is the original, unchanged.
+    """
+    if back is None:
+        return result
+    original, index = back
+    shift: Callable[[int], int] = index.__getitem__ if index is not None else (lambda i: i)
+    evidence = {field: [_moved(item, shift, original) for item in items] for field, items in result["evidence"].items()}
+    return {**result, "evidence": evidence}
 
 
 def result_of(doc: Doc) -> Dict[str, Any]:
@@ -80,7 +114,9 @@ def annotate(texts: Iterable[Any], nlp: Optional[Language] = None, *, batch_size
 
     Missing or blank texts give all-false signals with ``status`` "empty";
     texts longer than ``nlp.max_length`` are processed in pieces whose
-    evidence is merged. Memory stays flat over any length of stream.
+    evidence is merged. HTML markup is blanked and runs of spaces read as
+    one; evidence offsets and quoted text always refer to the string given.
+    Memory stays flat over any length of stream.
     """
     nlp = nlp or default_nlp()
     limit = nlp.max_length
@@ -91,13 +127,14 @@ def annotate(texts: Iterable[Any], nlp: Optional[Language] = None, *, batch_size
             if is_blank(text):
                 yield "", ("empty", None)
                 continue
-            text = clean_text(text)
-            if len(text) <= limit:
-                yield text, ("ok", None)
+            squeezed, index = squeeze_spaces(clean_text(text))
+            back = None if squeezed == text else (text, index)
+            if len(squeezed) <= limit:
+                yield squeezed, ("ok", back)
             else:
-                pieces = _pieces(text, limit)
+                pieces = _pieces(squeezed, limit)
                 for n, (offset, piece) in enumerate(pieces):
-                    yield piece, ("piece", (offset, n == len(pieces) - 1))
+                    yield piece, ("piece", (offset, n == len(pieces) - 1, back))
 
     pending: List[Tuple[int, Dict[str, Any]]] = []
     with nlp.memory_zone():
@@ -105,12 +142,12 @@ def annotate(texts: Iterable[Any], nlp: Optional[Language] = None, *, batch_size
             if kind == "empty":
                 yield {**_empty_result(), "status": "empty"}
             elif kind == "ok":
-                yield {**result_of(doc), "status": "ok"}
+                yield {**_in_original(result_of(doc), info), "status": "ok"}
             else:
-                offset, last = info
+                offset, last, back = info
                 pending.append((offset, result_of(doc)))
                 if last:
-                    yield {**_merge(pending), "status": "ok"}
+                    yield {**_in_original(_merge(pending), back), "status": "ok"}
                     pending = []
 
 

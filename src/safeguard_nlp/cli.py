@@ -78,6 +78,136 @@ def _cmd_analyse(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+EXIT_QUARANTINED = 3
+
+SCAN_EPILOG = """\
+exit status:
+  0  every record was processed (status ok or empty)
+  3  the scan finished but some records were quarantined (see the quarantine file or table)
+  1  the job failed (source or destination unreadable, source changed under a resumed scan,
+     a worker died); re-run the same command to resume from the last completed chunk
+  2  usage error (bad arguments, missing column, or an interrupted scan of the same
+     destination with other arguments: finish it or add --restart)
+  130 interrupted (Ctrl-C); re-run the same command to resume
+
+examples:
+  safeguard-nlp scan corpora/demo/incidents.csv -o signals.parquet
+  safeguard-nlp scan 'exports/*.jsonl' -o signals.csv --workers 2
+  safeguard-nlp scan sqlite:///demo.db --table incidents --date-col date --since 2024-10-01 \\
+      -o sqlite:///demo.db --output-table signals
+  safeguard-nlp scan postgresql+psycopg://user@host/records --query "SELECT ref, narrative FROM logs" \\
+      --id-col ref --text-col narrative -o signals.parquet
+"""
+
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    import logging
+
+    from .batch.scan import ScanOptions, run_cli
+
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    options = ScanOptions(
+        source=args.source, dest=args.output, table=args.table, query=args.query, format=args.format,
+        id_col=args.id_col, text_col=args.text_col, date_col=args.date_col, since=args.since,
+        output_format=args.output_format, output_table=args.output_table, quarantine=args.quarantine,
+        workers=args.workers, chunk_size=args.chunk_size, max_chars=args.max_chars, with_snippets=args.with_snippets,
+        evidence=args.evidence, model=args.model, state_dir=args.state_dir, restart=args.restart,
+        progress=False if args.no_progress else None,
+    )
+    return run_cli(options)
+
+
+def _cmd_demo_generate(args: argparse.Namespace) -> int:
+    from . import demo
+
+    n = demo.write(args.output, count=args.count, seed=args.seed)
+    print(f"wrote {n} invented records to {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _cmd_demo_sqlite(args: argparse.Namespace) -> int:
+    from . import demo
+
+    try:
+        n = demo.to_sqlite(args.csv, args.output, table=args.table)
+    except (OSError, ValueError) as exc:
+        print(f"safeguard-nlp demo sqlite: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"copied {n} records to table {args.table} of {args.output} (URL sqlite:///{args.output})", file=sys.stderr)
+    return EXIT_OK
+
+
+def _add_scan_parser(sub) -> None:
+    from .batch.process import DEFAULT_MAX_CHARS
+    from .batch.scan import DEFAULT_CHUNK_SIZE
+    from .batch.sinks import DEFAULT_OUTPUT_TABLE
+
+    sc = sub.add_parser(
+        "scan", help="scan a record system (files or a database) into a table of signals, resumably",
+        description="Scan every narrative of a record system and write one row per record: its id, every signal of "
+                    "SIGNALS.md, the raised flags, the evidence as JSON, a status (ok, empty, quarantined), the "
+                    "pipeline version, the model checksum and the processing time. No narrative text is written "
+                    "unless --with-snippets is given. Killed at any point, the same command resumes where it stopped.",
+        epilog=SCAN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sc.add_argument("source", help="a CSV, JSON Lines or Parquet file, a folder of them, a glob pattern, "
+                                   "or a SQLAlchemy database URL (with --table or --query)")
+    sc.add_argument("-o", "--output", required=True,
+                    help="a .csv, .jsonl or .parquet file, or a database URL (rows upserted on id into --output-table)")
+    src = sc.add_argument_group("source")
+    which = src.add_mutually_exclusive_group()
+    which.add_argument("--table", help="the database table to read")
+    which.add_argument("--query", help="a SELECT to read instead of a table (read in id order)")
+    src.add_argument("--format", choices=("csv", "jsonl", "parquet"), help="file format (default: from the file name)")
+    src.add_argument("--id-col", default="id", help="the record id column (default: id); ids should be unique")
+    src.add_argument("--text-col", default="text", help="the narrative column (default: text)")
+    src.add_argument("--date-col", default=None, help="the record date column (copied to record_date; needed by --since)")
+    src.add_argument("--since", default=None, metavar="DATE",
+                     help="only records dated on or after DATE (ISO 8601), for incremental scans")
+    out = sc.add_argument_group("output")
+    out.add_argument("--output-format", choices=("csv", "jsonl", "parquet"), help="file format (default: from the name)")
+    out.add_argument("--output-table", default=None, help=f"table for a database output (default: {DEFAULT_OUTPUT_TABLE})")
+    out.add_argument("--quarantine", default=None, metavar="PATH_OR_TABLE",
+                     help="where quarantined records are listed with the reason (default: OUTPUT.quarantine.EXT "
+                          "beside a file output, TABLE_quarantine in a database)")
+    out.add_argument("--with-snippets", action="store_true",
+                     help="include narrative text: each evidence span with its context, and the start of quarantined records")
+    out.add_argument("--evidence", choices=("accepted", "all", "none"), default="accepted",
+                     help="evidence per record: the spans behind raised signals (default), every span weighed, or none")
+    run = sc.add_argument_group("running")
+    run.add_argument("--workers", type=int, default=1, help="processes to run the pipeline in (default: 1, in this process)")
+    run.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE,
+                     help=f"records per chunk, the unit of work and of resumption (default: {DEFAULT_CHUNK_SIZE})")
+    run.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS,
+                     help=f"quarantine narratives longer than this (default: {DEFAULT_MAX_CHARS:,})")
+    run.add_argument("--model", default=None, help="saved pipeline to use (default: the bundled one)")
+    run.add_argument("--state-dir", default=None, help="resume state of a file output (default: OUTPUT.scan-state)")
+    run.add_argument("--restart", action="store_true", help="discard the state of an interrupted scan and start afresh")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar (there is none when stderr is not a terminal)")
+    run.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    sc.set_defaults(func=_cmd_scan)
+
+
+def _add_demo_parser(sub) -> None:
+    from .demo import DEFAULT_COUNT, DEFAULT_SEED
+
+    dm = sub.add_parser("demo", help="invented incident records for trying the scanner")
+    dm_sub = dm.add_subparsers(dest="demo_command", required=True)
+    gen = dm_sub.add_parser("generate", help="write invented records (id, date, source, text), deterministic for a seed")
+    gen.add_argument("-o", "--output", default="corpora/demo/incidents.csv", help="a .csv, .jsonl or .parquet file "
+                                                                                  "(default: corpora/demo/incidents.csv)")
+    gen.add_argument("-n", "--count", type=int, default=DEFAULT_COUNT, help=f"how many (default: {DEFAULT_COUNT})")
+    gen.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default: {DEFAULT_SEED})")
+    gen.set_defaults(func=_cmd_demo_generate)
+    sq = dm_sub.add_parser("sqlite", help="copy a CSV of records into a SQLite table (replacing it)")
+    sq.add_argument("csv", nargs="?", default="corpora/demo/incidents.csv",
+                    help="the CSV to copy (default: corpora/demo/incidents.csv)")
+    sq.add_argument("-o", "--output", required=True, help="the SQLite database file")
+    sq.add_argument("--table", default="incidents", help="table name (default: incidents)")
+    sq.set_defaults(func=_cmd_demo_sqlite)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="safeguard-nlp", description="Safeguarding signals, with evidence, from incident narratives.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
@@ -109,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--evidence", action="store_true", help="include the evidence")
     an.add_argument("--model", default=None)
     an.set_defaults(func=_cmd_analyse)
+
+    _add_scan_parser(sub)
+    _add_demo_parser(sub)
     return parser
 
 

@@ -43,13 +43,19 @@ AGE_REGEXES: List[Tuple[str, "re.Pattern[str]", str]] = [
     ("age.days_old", re.compile(rf"\b(?P<n>{_LIST})\s*-?\s*{_DAYS}\s*-?\s*old\b", re.I), "days"),
     ("age.weeks", re.compile(rf"\b(?P<n>{_LIST})\s*-?\s*(?:{_WEEKS}\s*-?\s*old\b|/52(?![/\d]))", re.I), "weeks"),
     ("age.months", re.compile(rf"\b(?P<n>{_LIST})\s*-?\s*(?:{_MONTHS}\s*-?\s*old\b|/12(?![/\d]))", re.I), "months"),
+    ("age.bracket_months", re.compile(rf"(?<=\()\s*(?P<n>{_LIST})\s*-?\s*(?:months?|mths?|mnths?|/12)\b", re.I), "months"),
+    ("age.bracket_weeks", re.compile(rf"(?<=\()\s*(?P<n>{_LIST})\s*-?\s*(?:weeks?|wks?|/52|days?)\b", re.I), "weeks"),
     ("age.aged_months", re.compile(rf"\baged?\s+(?P<n>{_LIST})\s*{_MONTHS}", re.I), "months"),
     ("age.years_old", re.compile(rf"\b(?P<n>{_LIST})\s*-?\s*(?:{_YEARS}\s*-?\s*(?:old|of age)|yo|y\.o\.?|y/o|yoa)(?![a-z])", re.I), "years"),
     ("age.aged", re.compile(rf"\b(?:aged?|ages|age:)\s*(?P<n>{_LIST})(?!\s*(?:{_MONTHS}|{_WEEKS}|{_DAYS}|%|:\d))\b", re.I), "years"),
-    ("age.bracket", re.compile(rf"\(\s*(?P<n>{_LIST})\s*(?:{_YEARS})?\s*\)", re.I), "years_attached"),
+    ("age.bracket", re.compile(rf"\(\s*(?P<n>{_LIST})\s*(?:{_YEARS})?\s*(?:,\s*(?:y|yr|year)\s*\d{{1,2}}\s*)?\)", re.I), "years_attached"),
+    ("age.is_number", re.compile(rf"\b(?:is|was|are|were)\s+(?:both\s+)?(?P<n>{_LIST})\b(?!\s*(?:hrs|am|pm|%|:|/|\.\d|mins?|minutes|hours|days|weeks|months|years|yrs|times|x\b|th|st|nd|rd|miles|metres|cm|kg|mg|ml))", re.I), "years_attached"),
     ("age.years_after_person", re.compile(rf"(?<=[A-Za-z])[ ,]\s*(?P<n>\d{{1,2}})\s*(?:yrs?|years?)\b(?!\s*(?:ago|later|earlier|previously|since|before|prior))", re.I), "years_attached"),
     ("age.comma_after_person", re.compile(r"(?<=[A-Za-z]),\s*(?P<n>\d{1,2})\b(?![/:.,]\d|\s*(?:hrs|am|pm|%|mins?|minutes|times|x\b|officers|calls|days|weeks|months|years|yrs))", re.I), "years_attached"),
 ]
+
+#: A pupil's school year beside a name: "Nadia (Y11)", "Imani (16, Y11)", "Y10 Deshawn".
+SCHOOL_YEAR = re.compile(r"(?P<before>\((?:\s*\d{1,2}\s*,)?\s*(?:y|yr|year)\s*\d{1,2}\s*\))|(?P<after>\b(?:Y|YR|Yr|Year)\s?\d{1,2}\b)(?=\s+[A-Z])")
 
 DATE_REGEXES = [
     re.compile(r"\b(?P<d>\d{1,2})[/.\-](?P<m>\d{1,2})[/.\-](?P<y>\d{4}|\d{2})\b"),
@@ -109,6 +115,7 @@ class AgeFinder:
     def __call__(self, doc: Doc) -> Doc:
         text = doc.text
         people = [s for s in doc.spans[self.spans_key] if s.label_ in PERSON_LABELS]
+        self._mention_tokens = {i for s in doc.spans[self.spans_key] if s.label_ in MENTION_LABELS for i in range(s.start, s.end)}
         found: List[Dict[str, Any]] = []
         taken: List[Tuple[int, int]] = []
         incident_date: Optional[dt.date] = None
@@ -156,7 +163,7 @@ class AgeFinder:
                 found.append(self._record(span, [_years_between(born, incident_date)], rule_id, person, name))
         found.sort(key=lambda a: a["start"])
         doc._.sg_ages = found
-        self._update_mentions(doc, found)
+        self._update_mentions(doc, found, people)
         return doc
 
     @staticmethod
@@ -193,38 +200,86 @@ class AgeFinder:
         return after[0] if after else None
 
     def _name_before(self, doc: Doc, span: Span) -> Optional[Span]:
-        """A capitalised word just before the age, taken to be a person's name."""
+        """The given name just before an age ("Tia (6)", "LOUISE PARRY 14YRS", "Summer's (Y8)")."""
         i = span.start - 1
-        if i >= 0 and doc[i].text in (",", "-"):
+        while i >= 0 and doc[i].text in (",", "-", "'s", "’s", "("):
             i -= 1
-        if i < 0:
-            return None
-        tok = doc[i]
-        if tok.is_alpha and tok.text[0].isupper() and len(tok) > 1 and tok.lower_ not in self.not_names:
-            return doc[i : i + 1]
-        return None
+        first = None
+        while i >= 0 and span.start - i <= 4 and self._name_token(doc[i]):
+            first = i
+            i -= 1
+        return None if first is None else doc[first : first + 1]
 
-    def _update_mentions(self, doc: Doc, ages: List[Dict[str, Any]]) -> None:
-        """Relabel mentions by their stated age and add mentions of named people.
+    def _name_token(self, tok) -> bool:
+        return (tok.is_alpha and len(tok) > 1 and tok.text[0].isupper() and not tok.is_stop
+                and tok.lower_ not in self.not_names and tok.i not in self._mention_tokens)
 
-        "her son, 26" is an adult and "the victim (17)" a child, whatever the
-        word; a name given an age is a person wherever it recurs.
-        """
-        relabel: Dict[Tuple[int, int], str] = {}
+    def _names(self, doc: Doc, ages: List[Dict[str, Any]], people: List[Span]) -> Dict[str, str]:
+        """Given names of people, as CHILD or ADULT, from "Tia (6)" and "daughter Ava", "IP Kirsty Bell"."""
         names: Dict[str, str] = {}
+        for person in people:
+            i = person.end
+            while i < len(doc) and doc[i].text in ("(", ",", ":", "-"):
+                i += 1
+            if i - person.end > 1:
+                continue
+            while i < len(doc) and self._looks_like_name(doc[i]):
+                names.setdefault(doc[i].lower_, person.label_)
+                i += 1
+                while i < len(doc) and self._looks_like_name(doc[i]):
+                    i += 1
+                if i + 1 < len(doc) and doc[i].lower_ in ("and", "&", ",") and self._looks_like_name(doc[i + 1]):
+                    i += 1
+                else:
+                    break
+        for m in SCHOOL_YEAR.finditer(doc.text):
+            span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
+            if span is None:
+                continue
+            name = self._name_before(doc, span) if m.group("before") else self._name_after(doc, span)
+            if name is not None:
+                names.setdefault(name.text.lower(), "CHILD")
         for age in ages:
             label = "CHILD" if max(age["values"]) < ADULT_AGE else "ADULT"
             if age["name"]:
-                names.setdefault(age["name"].lower(), label)
-            elif age["person"] and age["person_label"] != label:
+                names[age["name"].lower()] = label
+            else:
+                span = doc[age["token_start"] : age["token_end"]]
+                name = self._name_before(doc, span)
+                if name is not None:
+                    names[name.text.lower()] = label
+        return names
+
+    def _name_after(self, doc: Doc, span: Span) -> Optional[Span]:
+        i = span.end
+        return doc[i : i + 1] if i < len(doc) and self._name_token(doc[i]) else None
+
+    def _looks_like_name(self, tok) -> bool:
+        return self._name_token(tok) and tok.text[1:].islower()
+
+    def _update_mentions(self, doc: Doc, ages: List[Dict[str, Any]], people: List[Span]) -> None:
+        """Relabel mentions by their stated age and add mentions of named people.
+
+        "her son, 26" is an adult and "the victim (17)" a child, whatever the
+        word; a name given an age or introduced by a relation word ("daughter
+        Ava") is a person wherever it recurs.
+        """
+        relabel: Dict[Tuple[int, int], str] = {}
+        for age in ages:
+            label = "CHILD" if max(age["values"]) < ADULT_AGE else "ADULT"
+            if not age["name"] and age["person"] and age["person_label"] != label:
                 relabel[tuple(age["person"])] = label
+        names = self._names(doc, ages, people)
         lone = [a for a in ages if a["person"] is None and max(a["values"]) < ADULT_AGE]
         if not names and not relabel and not lone:
             return
         group = list(doc.spans[self.spans_key])
+        by_word = {doc[a:b].text.lower(): label for (a, b), label in relabel.items()}
         out = []
         for s in group:
             label = relabel.get((s.start, s.end))
+            if label is None and s.kb_id_ in ("relation", "generic") and s.text.lower() in by_word:
+                label = by_word[s.text.lower()]
             if label and s.label_ in PERSON_LABELS:
                 s = Span(doc, s.start, s.end, label=label, kb_id="by_age", span_id=s.id_)
             out.append(s)
@@ -232,7 +287,7 @@ class AgeFinder:
         out.extend(
             Span(doc, t.i, t.i + 1, label=names[t.lower_], kb_id="named", span_id="age.named_person")
             for t in doc
-            if t.lower_ in names and t.i not in occupied
+            if t.lower_ in names and t.i not in occupied and t.text[0].isupper()
         )
         out.extend(
             Span(doc, a["token_start"], a["token_end"], label="CHILD", kb_id="age", span_id="age.child_by_age")

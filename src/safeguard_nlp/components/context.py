@@ -29,9 +29,17 @@ from spacy.tokens import Doc, Span
 from .. import resources
 from .entities import DEFAULT_SPANS_KEY, PERSON_LABELS
 
-CUE_TYPES = ("NEGATED", "HYPOTHETICAL", "HISTORICAL", "ABSENT", "EXCLUDED", "PSEUDO", "TERMINATE")
+CUE_TYPES = ("NEGATED", "HYPOTHETICAL", "HISTORICAL", "ABSENT", "PRESENT", "EXCLUDED", "PSEUDO", "TERMINATE")
 DIRECTIONS = ("forward", "backward", "both")
 PATTERNS_RESOURCE = "context.jsonl"
+GENDER_RESOURCE = "gender.jsonl"
+SUBJECT_PRONOUNS = frozenset({"he", "she", "they", "s/he", "he's", "she's"})
+#: Words that may stand between a speaker and the verb ("Tia has also said").
+SPEAKER_GAP = 3
+SPEAKER_GAP_WORDS = frozenset({"has", "had", "have", "also", "then", "later", "again", "only", "just", "was", "is", "were",
+                               "are", "clearly", "repeatedly", "further", "initially", "first", "herself", "himself",
+                               "spontaneously", "immediately", "quietly", "openly", "did", "does", "do", "would", "could",
+                               "eventually", "finally", "now", "still", "(", ")", "-"})
 
 SENTENCE_END = frozenset({".", "!", "?"})
 CLAUSE_END = frozenset({";", "–", "—", "|"})
@@ -85,6 +93,7 @@ class ContextAnnotator:
         self.spans_key = spans_key
         self.entities_component = entities_component
         self.subject_window = subject_window
+        self.gender = {w: g["gender"] for g in resources.read_jsonl(GENDER_RESOURCE) for w in g["words"]}
         if not Doc.has_extension("sg_context"):
             Doc.set_extension("sg_context", default=None)
         self.clear()
@@ -136,7 +145,7 @@ class ContextAnnotator:
                 ctx[ctype.lower()] = True
                 ctx["cues"].append({"type": ctype.lower(), "rule": cue_id, "text": doc[start:end].text, "start": doc[start].idx, "end": doc[end - 1].idx + len(doc[end - 1])})
         people = [(i, s) for i, s in enumerate(spans) if s.label_ in PERSON_LABELS or s.label_ == PRONOUN_LABEL]
-        referents = _resolve_pronouns(spans, people)
+        referents = self._resolve_pronouns(people, sentence)
         has_child = any(
             s.label_ == "CHILD" and not c["negated"] and not c["hypothetical"] for s, c in zip(spans, contexts)
         )
@@ -151,14 +160,14 @@ class ContextAnnotator:
         strings = self.nlp.vocab.strings
         raw = [(strings[m], s, e) for m, s, e in self.matcher(doc)]
         pseudo = [(s, e) for cid, s, e in raw if self.by_id[cid]["type"] == "PSEUDO"]
-        kept = []
-        for cid, s, e in raw:
-            if self.by_id[cid]["type"] == "PSEUDO":
-                continue
-            if any(s < pe and e > ps for ps, pe in pseudo):
-                continue
-            kept.append((cid, s, e))
-        return kept
+        cues = [(cid, s, e) for cid, s, e in raw if self.by_id[cid]["type"] != "PSEUDO"
+                and not any(s < pe and e > ps for ps, pe in pseudo)]
+        # A cue inside a longer cue of another type gives way ("present" in "not present").
+        return [
+            (cid, s, e) for cid, s, e in cues
+            if not any(os <= s and e <= oe and (oe - os) > (e - s) and self.by_id[ocid]["type"] != self.by_id[cid]["type"]
+                       for ocid, os, oe in cues)
+        ]
 
     def _scope(self, spans: List[Span], cue: Dict[str, Any], start: int, end: int, clause: List[int], soft: List[bool], terminators: set) -> List[int]:
         labels, excluded, window = cue["labels_set"], cue["except_set"], cue["window"]
@@ -234,6 +243,22 @@ class ContextAnnotator:
             between = doc[span.end : after[0][1].start]
             if len(between) <= 3 and any(t.lower_ in linkers for t in between):
                 return self._person_subject(after[0], referents)
+        if label in SPEAKER_LABELS:
+            before = [p for p in before if not _is_possessor(doc, p[1])]
+            if before and span.start - before[-1][1].end <= SPEAKER_GAP and all(
+                t.lower_ in SPEAKER_GAP_WORDS for t in doc[before[-1][1].end : span.start]
+            ):
+                return self._person_subject(before[-1], referents)
+            if before:
+                lay = [p for p in before if p[1].kb_id_ != "professional"] or before
+                return self._person_subject(lay[0], referents)
+            if after and after[0][1].start - span.end <= SPEAKER_GAP:
+                return self._person_subject(after[0], referents)
+            earlier = [p for p in people if p[1].end <= span.start]
+            if earlier:
+                last = sentence[earlier[-1][1].start]
+                return self._person_subject(next(p for p in earlier if sentence[p[1].start] == last), referents)
+            return "unknown", None
         if label in TOPICAL_LABELS:
             near = [p for p in before if span.start - p[1].end <= 6 and clause[p[1].start] == clause[span.start]]
             if near:
@@ -258,6 +283,36 @@ class ContextAnnotator:
             span = target
         return ("child" if span.label_ == "CHILD" else "adult"), [span.start, span.end]
 
+    def _gender(self, span: Span) -> Optional[str]:
+        return self.gender.get(span.text.lower())
+
+    def _resolve_pronouns(self, people: List[Tuple[int, Span]], sentence: List[int]) -> Dict[int, Optional[Span]]:
+        """Each pronoun's referent, by gender and salience.
+
+        A subject pronoun (he, she, they) goes to the first person of its
+        sentence, else of the sentence before (the centre of attention); other
+        pronouns to the last person named. Professionals are chosen only when
+        nobody else fits: narratives are written by them, about others.
+        """
+        out: Dict[int, Optional[Span]] = {}
+        named: List[Span] = []
+        for idx, span in people:
+            if span.label_ != PRONOUN_LABEL:
+                named.append(span)
+                continue
+            g = self._gender(span)
+            fits = [p for p in named if g is None or self._gender(p) in (None, g)]
+            lay = [p for p in fits if p.kb_id_ != "professional"] or fits
+            if not lay:
+                out[idx] = None
+                continue
+            if span.text.lower() in SUBJECT_PRONOUNS:
+                here = [p for p in lay if sentence[p.start] == sentence[span.start]]
+                out[idx] = here[0] if here else _first_of_last_sentence(lay, sentence)
+            else:
+                out[idx] = lay[-1]
+        return out
+
     # -- serialisation ----------------------------------------------------
 
     def to_bytes(self, *, exclude=tuple()) -> bytes:
@@ -278,7 +333,7 @@ class ContextAnnotator:
 
 
 def blank_context() -> Dict[str, Any]:
-    return {"negated": False, "hypothetical": False, "historical": False, "absent": False, "excluded": False,
+    return {"negated": False, "hypothetical": False, "historical": False, "absent": False, "present": False, "excluded": False,
             "subject": "unknown", "subject_span": None, "cues": []}
 
 
@@ -304,13 +359,12 @@ def _boundaries(doc: Doc) -> Tuple[List[int], List[int], List[bool]]:
     return sentence, clause, soft
 
 
-def _resolve_pronouns(spans: List[Span], people: List[Tuple[int, Span]]) -> Dict[int, Optional[Span]]:
-    """Each pronoun's referent: the last named person mention before it."""
-    out: Dict[int, Optional[Span]] = {}
-    last: Optional[Span] = None
-    for idx, span in people:
-        if span.label_ == PRONOUN_LABEL:
-            out[idx] = last
-        else:
-            last = span
-    return out
+def _first_of_last_sentence(candidates: List[Span], sentence: List[int]) -> Span:
+    """The first candidate in the latest sentence that has one."""
+    last = sentence[candidates[-1].start]
+    return next(p for p in candidates if sentence[p.start] == last)
+
+
+def _is_possessor(doc: Doc, span: Span) -> bool:
+    """"IP's son": the IP only qualifies the son."""
+    return span.end < len(doc) and doc[span.end].text in ("'s", "’s", "'")

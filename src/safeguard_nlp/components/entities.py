@@ -52,6 +52,8 @@ def _check_entry(entry: Dict[str, Any], line: int) -> None:
         raise PatternError(f"{where}: 'terms' must be a non-empty list of strings")
     if has_pattern and not (isinstance(entry["pattern"], list) and entry["pattern"]):
         raise PatternError(f"{where}: 'pattern' must be a non-empty list of token patterns")
+    if entry.get("greedy") not in (None, "FIRST", "LONGEST"):
+        raise PatternError(f"{where}: 'greedy' must be 'FIRST', 'LONGEST' or absent")
     if entry.get("subject") not in (None, "child", "adult"):
         raise PatternError(f"{where}: 'subject' must be 'child', 'adult' or absent")
 
@@ -95,7 +97,7 @@ class EntityRuler(Pipe):
                 docs = [self.nlp.make_doc(t) for t in entry["terms"]]
                 self.phrase_matcher.add(rule_id, docs)
             else:
-                self.matcher.add(rule_id, [entry["pattern"]])
+                self.matcher.add(rule_id, [entry["pattern"]], greedy=entry.get("greedy"))
             self.patterns.append(entry)
 
     def rule(self, rule_id: str) -> Tuple[str, str, Optional[str]]:

@@ -132,9 +132,27 @@ class SignalBuilder:
 
     @staticmethod
     def _children_present(doc: Doc, by_label, items: List[Dict[str, Any]]) -> bool:
+        """Is a child present? Each mention weighed, then mentions of the same child together.
+
+        A child said to be elsewhere once ("the children were at school") is
+        elsewhere in every mention of them; and once any child is said to be
+        away, an unnamed mention counts only with a sign of presence
+        ("present", "upstairs", "witnessed"), or a name of its own.
+        """
+        children = by_label.get("CHILD", [])
+        unborn = any(s.kb_id_ == "unborn" for s, _ in by_label.get("NONCHILD", []))
+        aged = {tuple(a["person"]) for a in doc._.sg_ages or [] if a["person"]}
+        keys = [_child_key(doc, span) for span, _ in children]
+        away = {k for k, (span, ctx) in zip(keys, children) if ctx["negated"] or ctx.get("absent")}
         present = False
-        for span, ctx in by_label.get("CHILD", []):
+        for key, (span, ctx) in zip(keys, children):
             reason = rejection(ctx, historical_counts=True, absent_counts=False)
+            if reason is None and key in away:
+                reason = "the same child is said to be elsewhere"
+            if reason is None and unborn and span.kb_id_ == "baby" and (span.start, span.end) not in aged:
+                reason = "an unborn baby"
+            if reason is None and away and not ctx.get("present") and span.kb_id_ not in ("named", "age"):
+                reason = "another mention places the children elsewhere; no sign this one was present"
             items.append(evidence_item(span, ctx, reason is None, reason or "child mentioned as present"))
             present = present or reason is None
         return present
@@ -154,6 +172,23 @@ class SignalBuilder:
             if reason is None and child_party and not partner:
                 reason = f"a child under {DA_MIN_AGE} is the abusive party"
             items.append(evidence_item(span, ctx, reason is None, reason or "domestic abuse"))
+
+
+#: Words for "the children" as a group: one key, so absence of one is absence of all.
+_GROUP_WORDS = frozenset({"children", "chn", "chldn", "kids", "kiddies", "siblings", "twins", "both", "young people", "children's", "childrens"})
+
+
+def _child_key(doc: Doc, span: Span) -> str:
+    """Which child a mention is of: a name, the group, or the word ("daughter Ava" is Ava)."""
+    text = span.text.lower()
+    if text in _GROUP_WORDS:
+        return "*group"
+    i = span.end
+    while i < len(doc) and doc[i].text in ("(", ",", ":"):
+        i += 1
+    if i < len(doc) and doc[i].text[:1].isupper() and doc[i].is_alpha and i - span.end <= 1 and span.kb_id_ != "named":
+        return doc[i].text.lower()
+    return text
 
 
 def _who(ctx: Dict[str, Any]) -> str:

@@ -21,7 +21,7 @@ from .evidence import evidence_item, rejection
 PREVERBAL_CATEGORIES = frozenset({"baby", "nonverbal"})
 
 
-@Language.factory("safeguard_voice", default_config={"spans_key": DEFAULT_SPANS_KEY, "preverbal_max_age": 1})
+@Language.factory("safeguard_voice", default_config={"spans_key": DEFAULT_SPANS_KEY, "preverbal_max_age": 2})
 def make_voice(nlp: Language, name: str, spans_key: str, preverbal_max_age: int) -> "ChildVoice":
     return ChildVoice(name, spans_key=spans_key, preverbal_max_age=preverbal_max_age)
 
@@ -45,7 +45,9 @@ class ChildVoice:
             if span.label_ not in ("VOICE", "DEMEANOUR"):
                 continue
             reason = rejection(ctx, historical_counts=True)
-            if reason is None and ctx["subject"] != "child":
+            if reason is None and span.label_ == "DEMEANOUR" and ctx["subject"] == "unknown" and preverbal:
+                pass
+            elif reason is None and ctx["subject"] != "child":
                 reason = f"about {'an adult' if ctx['subject'] == 'adult' else 'no identified child'}"
             if reason is None and span.label_ == "DEMEANOUR" and not preverbal:
                 reason = "demeanour only counts for a baby or a child who cannot speak"
