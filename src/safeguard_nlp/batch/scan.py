@@ -166,6 +166,20 @@ def _model_identity(model: Optional[str]) -> Tuple[str, str, Optional[str]]:
     return str(path), version or "", model_checksum(path)
 
 
+_loaded: Dict[Tuple[str, Optional[str]], Any] = {}
+
+
+def _pipeline(model_path: str, checksum: Optional[str]) -> Any:
+    """The pipeline for in-process scans, loaded once per process for the same model files."""
+    key = (model_path, checksum)
+    if key not in _loaded:
+        from ..pipeline import load
+
+        _loaded.clear()
+        _loaded[key] = load(model_path)
+    return _loaded[key]
+
+
 def _stats(rows: List[R.Row]) -> Dict[str, int]:
     counts: Dict[str, int] = {}
     for row in rows:
@@ -277,9 +291,7 @@ def _run(options: ScanOptions, source: Any, sink: Any, model_path: str, version:
     executor: Optional[ProcessPoolExecutor] = None
     nlp = ctx = None
     if options.workers == 1:
-        from ..pipeline import load
-
-        nlp = load(model_path)
+        nlp = _pipeline(model_path, checksum)
         ctx = R.RowContext.for_nlp(nlp, evidence=options.evidence, snippets=options.with_snippets)
     else:
         executor = ProcessPoolExecutor(

@@ -55,7 +55,7 @@ AGE_REGEXES: List[Tuple[str, "re.Pattern[str]", str]] = [
 ]
 
 #: A pupil's school year beside a name: "Nadia (Y11)", "Imani (16, Y11)", "Y10 Deshawn".
-SCHOOL_YEAR = re.compile(r"(?P<before>\((?:\s*\d{1,2}\s*,)?\s*(?:y|yr|year)\s*\d{1,2}\s*\))|(?P<after>\b(?:Y|YR|Yr|Year)\s?\d{1,2}\b)(?=\s+[A-Z])")
+SCHOOL_YEAR = re.compile(r"(?P<before>\((?:\s*\d{1,2}\s*,)?\s*(?i:y|yr|year)\s*\d{1,2}\b[^()]{0,20}\))|(?P<after>\b(?:Y|YR|Yr|Year)\s?\d{1,2}\b)(?=\s+[A-Z])")
 
 DATE_REGEXES = [
     re.compile(r"\b(?P<d>\d{1,2})[/.\-](?P<m>\d{1,2})[/.\-](?P<y>\d{4}|\d{2})\b"),
@@ -115,6 +115,8 @@ class AgeFinder:
     def __call__(self, doc: Doc) -> Doc:
         text = doc.text
         people = [s for s in doc.spans[self.spans_key] if s.label_ in PERSON_LABELS]
+        letters = [c for c in text[:400] if c.isalpha()]
+        self._caps = bool(letters) and sum(c.isupper() for c in letters) > 0.8 * len(letters)
         self._mention_tokens = {i for s in doc.spans[self.spans_key] if s.label_ in MENTION_LABELS for i in range(s.start, s.end)}
         found: List[Dict[str, Any]] = []
         taken: List[Tuple[int, int]] = []
@@ -200,15 +202,14 @@ class AgeFinder:
         return after[0] if after else None
 
     def _name_before(self, doc: Doc, span: Span) -> Optional[Span]:
-        """The given name just before an age ("Tia (6)", "LOUISE PARRY 14YRS", "Summer's (Y8)")."""
+        """The name just before an age ("Tia (6)", "LOUISE PARRY 14YRS", "Summer's (Y8)"), given name and surname."""
         i = span.start - 1
-        while i >= 0 and doc[i].text in (",", "-", "'s", "’s", "("):
+        while i >= 0 and doc[i].lower_ in (",", "-", "'s", "’s", "("):
             i -= 1
-        first = None
-        while i >= 0 and span.start - i <= 4 and self._name_token(doc[i]):
-            first = i
+        end = i + 1
+        while i >= 0 and end - i <= 2 and self._name_token(doc[i]):
             i -= 1
-        return None if first is None else doc[first : first + 1]
+        return None if i + 1 == end else doc[i + 1 : end]
 
     def _name_token(self, tok) -> bool:
         return (tok.is_alpha and len(tok) > 1 and tok.text[0].isupper() and not tok.is_stop
@@ -237,17 +238,14 @@ class AgeFinder:
             if span is None:
                 continue
             name = self._name_before(doc, span) if m.group("before") else self._name_after(doc, span)
-            if name is not None:
-                names.setdefault(name.text.lower(), "CHILD")
+            for tok in name if name is not None else ():
+                names.setdefault(tok.lower_, "CHILD")
         for age in ages:
             label = "CHILD" if max(age["values"]) < ADULT_AGE else "ADULT"
-            if age["name"]:
-                names[age["name"].lower()] = label
-            else:
-                span = doc[age["token_start"] : age["token_end"]]
-                name = self._name_before(doc, span)
-                if name is not None:
-                    names[name.text.lower()] = label
+            span = doc[age["token_start"] : age["token_end"]]
+            name = self._name_before(doc, span)
+            for tok in name if name is not None else ():
+                names[tok.lower_] = label
         return names
 
     def _name_after(self, doc: Doc, span: Span) -> Optional[Span]:
@@ -255,7 +253,7 @@ class AgeFinder:
         return doc[i : i + 1] if i < len(doc) and self._name_token(doc[i]) else None
 
     def _looks_like_name(self, tok) -> bool:
-        return self._name_token(tok) and tok.text[1:].islower()
+        return self._name_token(tok) and (tok.text[1:].islower() or (self._caps and tok.text.isupper()))
 
     def _update_mentions(self, doc: Doc, ages: List[Dict[str, Any]], people: List[Span]) -> None:
         """Relabel mentions by their stated age and add mentions of named people.
@@ -267,7 +265,7 @@ class AgeFinder:
         relabel: Dict[Tuple[int, int], str] = {}
         for age in ages:
             label = "CHILD" if max(age["values"]) < ADULT_AGE else "ADULT"
-            if not age["name"] and age["person"] and age["person_label"] != label:
+            if age["name"] is None and age["person"] and age["person_label"] != label:
                 relabel[tuple(age["person"])] = label
         names = self._names(doc, ages, people)
         lone = [a for a in ages if a["person"] is None and max(a["values"]) < ADULT_AGE]

@@ -47,7 +47,7 @@ SOFT_BOUNDARY = frozenset({",", "and", "or", "&", "/", "nor"})
 LINKERS = frozenset({"to", "on", "of", "by", "from", "for", "in", "towards"})
 PASSIVE_LINKERS = frozenset({"by"})
 #: Speech and demeanour belong to the person before the verb ("Tia told officers").
-SPEAKER_LABELS = frozenset({"VOICE", "DEMEANOUR"})
+SPEAKER_LABELS = frozenset({"VOICE", "QUOTE", "DEMEANOUR"})
 #: What a record is about: the child, unless an adult is named right before it ("mum uses cannabis").
 TOPICAL_LABELS = frozenset({"RISK_FACTOR", "MISSING"})
 PRONOUN_LABEL = "PRONOUN"
@@ -245,14 +245,15 @@ class ContextAnnotator:
                 return self._person_subject(after[0], referents)
         if label in SPEAKER_LABELS:
             before = [p for p in before if not _is_possessor(doc, p[1])]
-            if before and span.start - before[-1][1].end <= SPEAKER_GAP and all(
-                t.lower_ in SPEAKER_GAP_WORDS for t in doc[before[-1][1].end : span.start]
+            if before and span.start - before[-1][1].end <= SPEAKER_GAP + 2 and all(
+                t.lower_ in SPEAKER_GAP_WORDS or t.like_num for t in doc[before[-1][1].end : span.start]
             ):
                 return self._person_subject(before[-1], referents)
             if before:
                 lay = [p for p in before if p[1].kb_id_ != "professional"] or before
                 return self._person_subject(lay[0], referents)
-            if after and after[0][1].start - span.end <= SPEAKER_GAP:
+            inverted = span.start > 0 and doc[span.start - 1].text in (",", '"', "'", "”", "’")
+            if inverted and after and after[0][1].start == span.end and after[0][1].label_ != PRONOUN_LABEL:
                 return self._person_subject(after[0], referents)
             earlier = [p for p in people if p[1].end <= span.start]
             if earlier:
@@ -367,4 +368,4 @@ def _first_of_last_sentence(candidates: List[Span], sentence: List[int]) -> Span
 
 def _is_possessor(doc: Doc, span: Span) -> bool:
     """"IP's son": the IP only qualifies the son."""
-    return span.end < len(doc) and doc[span.end].text in ("'s", "’s", "'")
+    return span.end < len(doc) and doc[span.end].lower_ in ("'s", "’s", "'")

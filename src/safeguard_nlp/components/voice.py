@@ -19,6 +19,8 @@ from .entities import DEFAULT_SPANS_KEY
 from .evidence import evidence_item, rejection
 
 PREVERBAL_CATEGORIES = frozenset({"baby", "nonverbal"})
+FIRST_PERSON = frozenset({"i", "i'm", "i've", "i'd", "i'll", "me", "my", "mine", "we", "us", "our", "you", "your", "'m"})
+MIN_QUOTE_WORDS = 4
 
 
 @Language.factory("safeguard_voice", default_config={"spans_key": DEFAULT_SPANS_KEY, "preverbal_max_age": 2})
@@ -42,13 +44,15 @@ class ChildVoice:
         preverbal = self._has_preverbal_child(doc, spans, contexts)
         items: List[Dict[str, Any]] = []
         for span, ctx in zip(spans, contexts):
-            if span.label_ not in ("VOICE", "DEMEANOUR"):
+            if span.label_ not in ("VOICE", "QUOTE", "DEMEANOUR"):
                 continue
             reason = rejection(ctx, historical_counts=True)
             if reason is None and span.label_ == "DEMEANOUR" and ctx["subject"] == "unknown" and preverbal:
                 pass
             elif reason is None and ctx["subject"] != "child":
                 reason = f"about {'an adult' if ctx['subject'] == 'adult' else 'no identified child'}"
+            if reason is None and span.kb_id_ == "quote" and not _is_speech(span):
+                reason = "a short quoted phrase (a name or a word in quotes), not speech"
             if reason is None and span.label_ == "DEMEANOUR" and not preverbal:
                 reason = "demeanour only counts for a baby or a child who cannot speak"
             items.append(evidence_item(span, ctx, reason is None, reason or "child's voice"))
@@ -63,3 +67,9 @@ class ChildVoice:
             if age["values"] and max(age["values"]) <= self.preverbal_max_age:
                 return True
         return False
+
+
+def _is_speech(span) -> bool:
+    """A quote reads as someone's words: in the first or second person, or four words or more."""
+    inner = [t for t in span[1:-1] if not t.is_punct]
+    return len(inner) >= MIN_QUOTE_WORDS or any(t.lower_ in FIRST_PERSON for t in inner)
