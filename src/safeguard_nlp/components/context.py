@@ -46,6 +46,9 @@ CLAUSE_END = frozenset({";", "–", "—", "|"})
 SOFT_BOUNDARY = frozenset({",", "and", "or", "&", "/", "nor"})
 LINKERS = frozenset({"to", "on", "of", "by", "from", "for", "in", "towards"})
 PASSIVE_LINKERS = frozenset({"by"})
+LINKED_WINDOW = 8
+#: What professionals see on others: an injury is never the observer's ("staff noticed marks").
+OBSERVED_LABELS = frozenset({"INJURY"})
 #: Speech and demeanour belong to the person before the verb ("Tia told officers").
 SPEAKER_LABELS = frozenset({"VOICE", "QUOTE", "DEMEANOUR"})
 #: What a record is about: the child, unless an adult is named right before it ("mum uses cannabis").
@@ -241,8 +244,16 @@ class ContextAnnotator:
         linkers = PASSIVE_LINKERS if label in SPEAKER_LABELS else LINKERS
         if after:
             between = doc[span.end : after[0][1].start]
-            if len(between) <= 3 and any(t.lower_ in linkers for t in between):
+            if len(between) <= LINKED_WINDOW and any(t.lower_ in linkers for t in between):
                 return self._person_subject(after[0], referents)
+        if label in OBSERVED_LABELS:
+            before = [p for p in before if p[1].kb_id_ != "professional"]
+            if before:
+                return self._person_subject(before[-1], referents)
+            lay = [p for p in people if p[1].end <= span.start and p[1].kb_id_ != "professional" and p[1].label_ != PRONOUN_LABEL]
+            if lay:
+                return self._person_subject((None, _first_of_last_sentence([p[1] for p in lay], sentence)), referents)
+            return ("child", None) if has_child else ("unknown", None)
         if label in SPEAKER_LABELS:
             before = [p for p in before if not _is_possessor(doc, p[1])]
             if before and span.start - before[-1][1].end <= SPEAKER_GAP + 2 and all(
@@ -290,10 +301,10 @@ class ContextAnnotator:
     def _resolve_pronouns(self, people: List[Tuple[int, Span]], sentence: List[int]) -> Dict[int, Optional[Span]]:
         """Each pronoun's referent, by gender and salience.
 
-        A subject pronoun (he, she, they) goes to the first person of its
-        sentence, else of the sentence before (the centre of attention); other
-        pronouns to the last person named. Professionals are chosen only when
-        nobody else fits: narratives are written by them, about others.
+        A pronoun goes to the first person of its sentence, else of the last
+        sentence that names one (the centre of attention). Professionals are
+        chosen only when nobody else fits: narratives are written by them,
+        about others.
         """
         out: Dict[int, Optional[Span]] = {}
         named: List[Span] = []
@@ -307,11 +318,8 @@ class ContextAnnotator:
             if not lay:
                 out[idx] = None
                 continue
-            if span.text.lower() in SUBJECT_PRONOUNS:
-                here = [p for p in lay if sentence[p.start] == sentence[span.start]]
-                out[idx] = here[0] if here else _first_of_last_sentence(lay, sentence)
-            else:
-                out[idx] = lay[-1]
+            here = [p for p in lay if sentence[p.start] == sentence[span.start]]
+            out[idx] = here[0] if here else _first_of_last_sentence(lay, sentence)
         return out
 
     # -- serialisation ----------------------------------------------------

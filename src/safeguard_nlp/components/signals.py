@@ -56,8 +56,14 @@ class SignalBuilder:
 
         present = self._children_present(doc, by_label, evidence["children_present"])
 
-        for span, ctx in by_label.get("INJURY", []):
+        injuries = by_label.get("INJURY", [])
+        assault = any(not c["negated"] for _, c in by_label.get("DA_VIOLENCE", [])) or any(
+            s.kb_id_ != "pain" and rejection(c) is None for s, c in injuries
+        )
+        for span, ctx in injuries:
             reason = rejection(ctx)
+            if reason is None and span.kb_id_ == "pain" and not assault:
+                reason = "pain with no assault or injury recorded"
             evidence["injury"].append(evidence_item(span, ctx, reason is None, reason or "injury recorded"))
             if reason is None and ctx["subject"] == "child":
                 evidence["child_injury"].append(evidence_item(span, ctx, True, "injury to a child"))
