@@ -41,7 +41,10 @@ def is_missing(value: Any) -> bool:
 
 def _printable(text: str) -> str:
     """Text that may hold lone surrogates (undecodable bytes) made safe to write."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a lone surrogate that is no escaped byte (e.g. JSON "\ud800")
+        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def check_text(value: Any, max_chars: int = DEFAULT_MAX_CHARS) -> Tuple[Optional[str], Optional[str]]:

@@ -51,6 +51,7 @@ AGE_REGEXES: List[Tuple[str, "re.Pattern[str]", str]] = [
     ("age.bracket", re.compile(rf"\(\s*(?P<n>{_LIST})\s*(?:{_YEARS})?\s*(?:,\s*(?:y|yr|year)\s*\d{{1,2}}\s*)?\)", re.I), "years_attached"),
     ("age.is_number", re.compile(rf"\b(?:is|was|are|were)\s+(?:both\s+)?(?P<n>{_LIST})\b(?!\s*(?:hrs|am|pm|%|:|/|\.\d|mins?|minutes|hours|days|weeks|months|years|yrs|times|x\b|th|st|nd|rd|miles|metres|cm|kg|mg|ml))", re.I), "years_attached"),
     ("age.years_after_person", re.compile(rf"(?<=[A-Za-z])[ ,]\s*(?P<n>\d{{1,2}})\s*(?:yrs?|years?)\b(?!\s*(?:ago|later|earlier|previously|since|before|prior))", re.I), "years_attached"),
+    ("age.number_after_name", re.compile(r"(?<=[A-Za-z]) (?P<n>\d{1,2})(?=\s*[,;)]|\s+(?:yrs?|years?|yo)\b)"), "years_attached"),
     ("age.comma_after_person", re.compile(r"(?<=[A-Za-z]),\s*(?P<n>\d{1,2})\b(?![/:.,]\d|\s*(?:hrs|am|pm|%|mins?|minutes|times|x\b|officers|calls|days|weeks|months|years|yrs))", re.I), "years_attached"),
 ]
 

@@ -47,6 +47,9 @@ SOFT_BOUNDARY = frozenset({",", "and", "or", "&", "/", "nor"})
 LINKERS = frozenset({"to", "on", "of", "by", "from", "for", "in", "towards"})
 PASSIVE_LINKERS = frozenset({"by"})
 LINKED_WINDOW = 8
+MISSING_WINDOW = 4
+#: "reported missing by mum", "found by staff": the person after these is not the missing one.
+REPORTER_LINKERS = frozenset({"by", "to", "with", "from", "for"})
 #: What professionals see on others: an injury is never the observer's ("staff noticed marks").
 OBSERVED_LABELS = frozenset({"INJURY"})
 #: Speech and demeanour belong to the person before the verb ("Tia told officers").
@@ -242,7 +245,9 @@ class ContextAnnotator:
         before = [p for p in people if p[1].end <= span.start and sentence[p[1].start] == sent]
         after = [p for p in people if p[1].start >= span.end and sentence[p[1].start] == sent]
         linkers = PASSIVE_LINKERS if label in SPEAKER_LABELS else LINKERS
-        if after:
+        if label == "MISSING":
+            return self._missing_subject(span, before, after, referents, has_child, clause)
+        if after and label not in TOPICAL_LABELS:
             between = doc[span.end : after[0][1].start]
             if len(between) <= LINKED_WINDOW and any(t.lower_ in linkers for t in between):
                 return self._person_subject(after[0], referents)
@@ -284,6 +289,20 @@ class ContextAnnotator:
         if earlier:
             return self._person_subject(earlier[-1], referents)
         return "unknown", None
+
+    def _missing_subject(self, span, before, after, referents, has_child, clause) -> Tuple[str, Optional[List[int]]]:
+        """Who is missing: the nearest person beside the word, not the one reporting or finding them."""
+        doc = span.doc
+
+        def fits(p: Span) -> bool:
+            return (p.kb_id_ != "professional" and clause[p.start] == clause[span.start]
+                    and not (p.start > 0 and doc[p.start - 1].lower_ in REPORTER_LINKERS))
+
+        near = [(span.start - p[1].end, p) for p in before if fits(p[1]) and span.start - p[1].end <= MISSING_WINDOW]
+        near += [(p[1].start - span.end, p) for p in after if fits(p[1]) and p[1].start - span.end <= MISSING_WINDOW]
+        if near:
+            return self._person_subject(min(near, key=lambda x: x[0])[1], referents)
+        return ("child", None) if has_child else ("unknown", None)
 
     @staticmethod
     def _person_subject(person: Tuple[int, Span], referents: Dict[int, Optional[Span]]) -> Tuple[str, Optional[List[int]]]:

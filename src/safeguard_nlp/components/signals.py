@@ -18,6 +18,9 @@ from .entities import DEFAULT_SPANS_KEY
 from .context import blank_context
 from .evidence import evidence_item, rejection
 
+#: Missing-episode categories that count only beside another: a departure and a finding.
+SUPPORTING_MISSING = frozenset({"absent", "left", "returned"})
+
 #: Who a domestic-abuse span may be about; a child under 16 cannot be a party.
 DA_MIN_AGE = 16
 
@@ -70,13 +73,7 @@ class SignalBuilder:
             elif reason is None:
                 evidence["child_injury"].append(evidence_item(span, ctx, False, f"injury to {_who(ctx)}"))
 
-        for span, ctx in by_label.get("MISSING", []):
-            reason = rejection(ctx)
-            if reason is None and ctx["subject"] == "adult":
-                reason = "a missing adult"
-            if reason is None and ctx["subject"] == "unknown" and not present:
-                reason = "no child in the record"
-            evidence["missing_episode"].append(evidence_item(span, ctx, reason is None, reason or "child missing"))
+        self._missing(by_label.get("MISSING", []), present, evidence["missing_episode"])
 
         for span, ctx in by_label.get("RISK_FACTOR", []):
             reason = rejection(ctx, historical_counts=True)
@@ -162,6 +159,26 @@ class SignalBuilder:
             items.append(evidence_item(span, ctx, reason is None, reason or "child mentioned as present"))
             present = present or reason is None
         return present
+
+    @staticmethod
+    def _missing(spans, present: bool, items: List[Dict[str, Any]]) -> None:
+        """A child missing now: a missing word, or a departure and a finding ("left home" ... "located")."""
+        verdicts = []
+        for span, ctx in spans:
+            reason = rejection(ctx)
+            if reason is None and ctx["subject"] == "adult":
+                reason = "a missing adult"
+            if reason is None and ctx["subject"] == "unknown" and not present:
+                reason = "no child in the record"
+            verdicts.append([span, ctx, reason])
+        standing = {span.kb_id_ for span, _, reason in verdicts if reason is None}
+        strong = "missing" in standing
+        left_and_found = bool(standing & {"left", "absent"}) and "returned" in standing
+        for v in verdicts:
+            span, ctx, reason = v
+            if reason is None and span.kb_id_ in SUPPORTING_MISSING and not strong and not left_and_found:
+                reason = "absent, left or found alone is not a missing episode (whereabouts must be unknown)"
+            items.append(evidence_item(span, ctx, reason is None, reason or "child missing"))
 
     @staticmethod
     def _domestic_abuse(doc: Doc, by_label, items: List[Dict[str, Any]]) -> None:
