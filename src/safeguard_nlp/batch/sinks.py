@@ -176,7 +176,7 @@ def _write_parquet(path: Path, tables: Iterator[Any], names: Sequence[str], sche
 def _write_csv(path: Path, tables: Iterator[Any], names: Sequence[str], schema: Any) -> None:
     gz = path.name.endswith(".gz.tmp")
     with (_gz_text(path) if gz else open(path, "w", encoding="utf-8", newline="")) as f:
-        writer = csv.writer(f, lineterminator="\n")
+        writer = csv.writer(f)  # CRLF rows: a cell holding a CR or LF is always quoted
         writer.writerow(names)
         for table in tables:
             cols = [table.column(n).to_pylist() for n in names]

@@ -156,6 +156,7 @@ class ContextAnnotator:
             s.label_ == "CHILD" and not c["negated"] and not c["hypothetical"] for s, c in zip(spans, contexts)
         )
         for i, span in enumerate(spans):
+            contexts[i]["clause"] = clause[span.start]
             subject, who = self._subject(i, span, spans, people, referents, fixed, sentence, clause, has_child)
             contexts[i]["subject"] = subject
             contexts[i]["subject_span"] = who

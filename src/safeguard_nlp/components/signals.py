@@ -21,6 +21,9 @@ from .evidence import evidence_item, rejection
 #: Missing-episode categories that count only beside another: a departure and a finding.
 SUPPORTING_MISSING = frozenset({"absent", "left", "returned"})
 
+#: How far (tokens) an act ("informed") may stand from the service it names ("MASH").
+REFERRAL_ACT_WINDOW = 8
+
 #: Who a domestic-abuse span may be about; a child under 16 cannot be a party.
 DA_MIN_AGE = 16
 
@@ -85,9 +88,7 @@ class SignalBuilder:
 
         self._domestic_abuse(doc, by_label, evidence["domestic_abuse"])
 
-        for span, ctx in by_label.get("REFERRAL", []):
-            reason = rejection(ctx, historical_counts=True)
-            evidence["referral"].append(evidence_item(span, ctx, reason is None, reason or "referral made"))
+        self._referral(by_label, evidence["referral"])
 
         voice = doc._.sg_voice or {"value": False, "evidence": []}
         evidence["child_voice"] = list(voice["evidence"])
@@ -179,6 +180,25 @@ class SignalBuilder:
             if reason is None and span.kb_id_ in SUPPORTING_MISSING and not strong and not left_and_found:
                 reason = "absent, left or found alone is not a missing episode (whereabouts must be unknown)"
             items.append(evidence_item(span, ctx, reason is None, reason or "child missing"))
+
+    @staticmethod
+    def _referral(by_label, items: List[Dict[str, Any]]) -> None:
+        """Shared with children's social care: an instrument ("PPN submitted", "strategy
+        discussion"), or a CSC target ("MASH", "her SW") with an act beside it ("informed",
+        "passed to") in the same clause."""
+        acts = [(s, c) for s, c in by_label.get("REFERRAL_ACT", []) if rejection(c, historical_counts=True) is None]
+        for span, ctx in by_label.get("REFERRAL", []):
+            reason = rejection(ctx, historical_counts=True)
+            act = None
+            if reason is None and span.kb_id_ == "not_csc":
+                reason = "a service that is not children's social care"
+            elif reason is None and span.kb_id_ == "target":
+                act = next((a for a, c in acts if c.get("clause") == ctx.get("clause")
+                            and min(abs(a.start - span.end), abs(span.start - a.end)) <= REFERRAL_ACT_WINDOW), None)
+                if act is None:
+                    reason = "children's social care named, but nothing said to be shared with it"
+            extra = {"act": {"text": act.text, "start": act.start_char, "end": act.end_char, "rule": act.id_}} if act is not None else {}
+            items.append(evidence_item(span, ctx, reason is None, reason or "referral made", **extra))
 
     @staticmethod
     def _domestic_abuse(doc: Doc, by_label, items: List[Dict[str, Any]]) -> None:
