@@ -198,10 +198,24 @@ def _validate(options: ScanOptions) -> None:
         raise UsageError(f"--evidence must be one of {', '.join(R.EVIDENCE_MODES)}")
 
 
+def code_checksum() -> str:
+    """sha256 over the package's code and rule resources: a resumed scan must run the same code."""
+    import hashlib
+
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".jsonl", ".json") and path.is_file() and "__pycache__" not in path.parts \
+                and "_models" not in path.relative_to(root).parts:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def fingerprint_of(options: ScanOptions, source: Any, sink: Any, version: str, checksum: Optional[str]) -> Dict[str, Any]:
     """What must be equal for a re-run to resume an interrupted one (not --workers, not --progress)."""
     return {
         "state_version": STATE_VERSION,
+        "code_checksum": code_checksum(),
         "source": source.describe(),
         "since": options.since,
         "chunk_size": options.chunk_size,

@@ -137,9 +137,9 @@ class AgeFinder:
                     continue
                 person = self._attach(span, people, unit)
                 name = None
-                if person is None and unit == "years_attached":
+                if person is None:
                     name = self._name_before(doc, span)
-                    if name is None:
+                    if name is None and unit == "years_attached":
                         continue
                 values = [self._in_years(n, unit) for n in _numbers(m.group("n"))]
                 if not values or any(v > 120 for v in values):

@@ -34,6 +34,8 @@ DIRECTIONS = ("forward", "backward", "both")
 PATTERNS_RESOURCE = "context.jsonl"
 GENDER_RESOURCE = "gender.jsonl"
 SUBJECT_PRONOUNS = frozenset({"he", "she", "they", "s/he", "he's", "she's"})
+#: Pronouns that name an owner or an object, never who did or said something ("her college").
+NON_AGENT_PRONOUNS = frozenset({"his", "her", "hers", "their", "them", "him", "its"})
 #: Words that may stand between a speaker and the verb ("Tia has also said").
 SPEAKER_GAP = 3
 SPEAKER_GAP_WORDS = frozenset({"has", "had", "have", "also", "then", "later", "again", "only", "just", "was", "is", "were",
@@ -239,11 +241,14 @@ class ContextAnnotator:
             return "child", [span.start, span.end]
         if label == "ADULT":
             return "adult", [span.start, span.end]
+        if label == PRONOUN_LABEL:
+            return self._person_subject((i, span), referents)
         if i in fixed:
             return fixed[i], None
         doc = span.doc
         sent = sentence[span.start]
-        before = [p for p in people if p[1].end <= span.start and sentence[p[1].start] == sent]
+        before = [p for p in people if p[1].end <= span.start and sentence[p[1].start] == sent
+                  and p[1].text.lower() not in NON_AGENT_PRONOUNS]
         after = [p for p in people if p[1].start >= span.end and sentence[p[1].start] == sent]
         linkers = PASSIVE_LINKERS if label in SPEAKER_LABELS else LINKERS
         if label == "MISSING":

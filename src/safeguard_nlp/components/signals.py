@@ -26,6 +26,10 @@ REFERRAL_ACT_WINDOW = 8
 
 #: Who a domestic-abuse span may be about; a child under 16 cannot be a party.
 DA_MIN_AGE = 16
+#: Adult mentions who can be a party to domestic abuse ("named" people are judged by their words' category when introduced).
+CONNECTED = frozenset({"parent", "partner", "relative", "by_age", "named"})
+#: Parties ("IP", "suspect", "male") count as connected when a partner or relative is named beside them.
+PARTIES = frozenset({"party", "generic"})
 
 
 @Language.factory("safeguard_signals", default_config={"spans_key": DEFAULT_SPANS_KEY})
@@ -202,19 +206,80 @@ class SignalBuilder:
 
     @staticmethod
     def _domestic_abuse(doc: Doc, by_label, items: List[Dict[str, Any]]) -> None:
-        child_party = any(
-            ctx["subject"] == "child" and not ctx["negated"] for _, ctx in by_label.get("DA_VIOLENCE", [])
-        )
-        partner = any(not ctx["negated"] for _, ctx in by_label.get("PARTNER", []))
-        for span, ctx in by_label.get("DOMESTIC_ABUSE", []) + by_label.get("DA_VIOLENCE", []):
+        """Abuse between people aged 16+ who are personally connected.
+
+        An explicit cue ("domestic", "DASH", "coercive control") decides unless
+        the record says it is not DA, or the only abuser is a child under 16.
+        Without one, violence or control counts when the one doing it is a
+        connected adult (parent, partner, relative) and the one it is done to
+        is not a child.
+        """
+        ages = _ages_by_mention(doc)
+        people = {(s.start, s.end): (s, c) for lab in ("CHILD", "ADULT", "PRONOUN") for s, c in by_label.get(lab, [])}
+        acts = by_label.get("DA_VIOLENCE", [])
+        vetoed = any(c["negated"] for _, c in by_label.get("DOMESTIC_ABUSE", []))
+
+        def party(ctx) -> Optional[Span]:
+            if not ctx.get("subject_span"):
+                return None
+            return people.get(tuple(ctx["subject_span"]), (None, None))[0]
+
+        def child_age(person: Optional[Span], ctx) -> Optional[int]:
+            """The stated age of a child party; -1 when the child's age is not stated."""
+            if ctx["subject"] != "child":
+                return None
+            age = ages.get(person.text.lower()) if person is not None else None
+            return -1 if age is None else age
+
+        def under_16(person: Optional[Span], ctx) -> bool:
+            age = child_age(person, ctx)
+            return age is not None and age < DA_MIN_AGE
+
+        partner_clauses = {c.get("clause") for _, c in by_label.get("PARTNER", []) if not c["negated"]}
+
+        def target(span: Span) -> Optional[Tuple[Span, Dict[str, Any]]]:
+            after = [(s, c) for (a, b), (s, c) in people.items() if a >= span.end and a - span.end <= 4 and c.get("clause") == by_clause(span)]
+            return min(after, key=lambda x: x[0].start) if after else None
+
+        def by_clause(span: Span) -> Any:
+            for s, c in acts:
+                if s.start == span.start and s.end == span.end:
+                    return c.get("clause")
+            return None
+
+        child_abuser = adult_abuser = False
+        verdicts = []
+        for span, ctx in acts:
             reason = rejection(ctx)
-            if reason is None and span.label_ == "DA_VIOLENCE" and not partner:
-                reason = "violence with no partner or relative named"
-            if reason is None and span.label_ == "DA_VIOLENCE" and ctx["subject"] == "child":
-                reason = f"a child under {DA_MIN_AGE} is a party"
-            if reason is None and child_party and not partner:
-                reason = f"a child under {DA_MIN_AGE} is the abusive party"
+            agent = party(ctx)
+            age = child_age(agent, ctx)
+            if reason is None and age is not None and age < DA_MIN_AGE:
+                child_abuser = child_abuser or age >= 0
+                reason = f"done by a child under {DA_MIN_AGE}" if age >= 0 else "done by a child whose age is not stated"
+            if reason is None and span.kb_id_ == "weak":
+                reason = "a row or a fight alone is not abuse"
+            connected = agent is not None and (
+                agent.kb_id_ in CONNECTED or (agent.kb_id_ in PARTIES and ctx.get("clause") in partner_clauses)
+            )
+            if reason is None and not connected:
+                reason = "not done by a partner, ex-partner or relative"
+            if reason is None:
+                hit = target(span)
+                if hit is not None and hit[1]["subject"] == "child" and under_16(people.get((hit[0].start, hit[0].end), (None, None))[0], hit[1]):
+                    reason = f"done to a child under {DA_MIN_AGE} (child abuse, not DA)"
+            adult_abuser = adult_abuser or reason is None
+            verdicts.append((span, ctx, reason))
+        for span, ctx in by_label.get("DOMESTIC_ABUSE", []):
+            reason = rejection(ctx)
+            if reason is None and vetoed:
+                reason = "the record says this is not domestic abuse"
+            if reason is None and child_abuser and not adult_abuser:
+                reason = f"the abusive party is a child under {DA_MIN_AGE}"
             items.append(evidence_item(span, ctx, reason is None, reason or "domestic abuse"))
+        for span, ctx, reason in verdicts:
+            if reason is None and vetoed:
+                reason = "the record says this is not domestic abuse"
+            items.append(evidence_item(span, ctx, reason is None, reason or "abuse by a connected adult"))
 
 
 #: Words for "the children" as a group: one key, so absence of one is absence of all.
@@ -232,6 +297,20 @@ def _child_key(doc: Doc, span: Span) -> str:
     if i < len(doc) and doc[i].text[:1].isupper() and doc[i].is_alpha and i - span.end <= 1 and span.kb_id_ != "named":
         return doc[i].text.lower()
     return text
+
+
+def _ages_by_mention(doc: Doc) -> Dict[str, int]:
+    """The youngest stated age of each person mention's words ("kyle" -> 17, "son" -> 17)."""
+    out: Dict[str, int] = {}
+    for age in doc._.sg_ages or []:
+        if age["person"] is None:
+            continue
+        key = doc[age["person"][0] : age["person"][1]].text.lower()
+        out[key] = min(age["values"] + ([out[key]] if key in out else []))
+        if age.get("name"):
+            for part in age["name"].lower().split():
+                out[part] = min(age["values"] + ([out[part]] if part in out else []))
+    return out
 
 
 def _who(ctx: Dict[str, Any]) -> str:
