@@ -58,6 +58,10 @@ OBSERVED_LABELS = frozenset({"INJURY"})
 SPEAKER_LABELS = frozenset({"VOICE", "QUOTE", "DEMEANOUR"})
 #: What a record is about: the child, unless an adult is named right before it ("mum uses cannabis").
 TOPICAL_LABELS = frozenset({"RISK_FACTOR", "MISSING"})
+#: Risk factors that describe the child's situation with others: the adults named in them are the risk.
+CHILD_SITUATIONS = frozenset({"risky_associates", "sexual_exploitation", "criminal_exploitation", "online_contact"})
+#: People who are around, not whose drinking or health a risk factor is about.
+BYSTANDER_KINDS = frozenset({"professional", "peer", "generic"})
 PRONOUN_LABEL = "PRONOUN"
 
 
@@ -283,9 +287,11 @@ class ContextAnnotator:
                 return self._person_subject(next(p for p in earlier if sentence[p[1].start] == last), referents)
             return "unknown", None
         if label in TOPICAL_LABELS:
-            near = [p for p in before if span.start - p[1].end <= 6 and clause[p[1].start] == clause[span.start]]
-            if near:
-                return self._person_subject(near[-1], referents)
+            if span.kb_id_ not in CHILD_SITUATIONS:
+                near = [p for p in before if span.start - p[1].end <= 6 and clause[p[1].start] == clause[span.start]
+                        and p[1].kb_id_ not in BYSTANDER_KINDS]
+                if near:
+                    return self._person_subject(near[-1], referents)
             return ("child", None) if has_child else ("unknown", None)
         if before and span.start - before[-1][1].end <= self.subject_window:
             return self._person_subject(before[-1], referents)

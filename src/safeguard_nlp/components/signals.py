@@ -82,6 +82,10 @@ class SignalBuilder:
 
         self._missing(by_label.get("MISSING", []), present, evidence["missing_episode"])
 
+        for span, ctx in by_label.get("MISSING", []):
+            if ctx["historical"] and not ctx["negated"] and not ctx["hypothetical"] and ctx["subject"] != "adult" and present:
+                evidence["risk_factors"].append(evidence_item(span, ctx, True, "past missing episodes of the child",
+                                                              category="repeat_missing"))
         for span, ctx in by_label.get("RISK_FACTOR", []):
             reason = rejection(ctx, historical_counts=True)
             if reason is None and ctx["subject"] == "adult":
