@@ -106,11 +106,11 @@ class EntityRuler(Pipe):
 
     def __call__(self, doc: Doc) -> Doc:
         strings = self.nlp.vocab.strings
-        best: Dict[Tuple[int, int, str], Span] = {}
+        best: Dict[Tuple[int, int, str, str], Span] = {}
         for match_id, start, end in list(self.phrase_matcher(doc)) + list(self.matcher(doc)):
             rule_id = strings[match_id]
             label, category, _ = self.rules[rule_id]
-            key = (start, end, label)
+            key = (start, end, label, category)
             if key not in best:
                 best[key] = Span(doc, start, end, label=label, kb_id=category, span_id=rule_id)
         doc.spans[self.spans_key] = _resolve_overlaps(list(best.values()))
@@ -134,12 +134,12 @@ class EntityRuler(Pipe):
 
 
 def _resolve_overlaps(spans: List[Span]) -> List[Span]:
-    """Within a label (and across person labels), keep the longest of overlapping spans."""
+    """Within a label and category (and across person labels), keep the longest of overlapping spans."""
     spans.sort(key=lambda s: (s.start - s.end, s.start))
-    taken: Dict[str, set] = {}
+    taken: Dict[object, set] = {}
     kept: List[Span] = []
     for span in spans:
-        group = "MENTION" if span.label_ in MENTION_LABELS else span.label_
+        group = "MENTION" if span.label_ in MENTION_LABELS else (span.label_, span.kb_id_)
         used = taken.setdefault(group, set())
         tokens = range(span.start, span.end)
         if any(i in used for i in tokens):

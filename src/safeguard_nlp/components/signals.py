@@ -90,7 +90,7 @@ class SignalBuilder:
             reason = rejection(ctx, historical_counts=True)
             if reason is None and ctx["subject"] == "adult":
                 reason = "about an adult"
-            if reason is None and ctx["subject"] == "unknown" and not present:
+            if reason is None and not present:
                 reason = "no child in the record"
             evidence["risk_factors"].append(evidence_item(span, ctx, reason is None, reason or "risk factor of the child"))
 
