@@ -60,6 +60,8 @@ SPEAKER_LABELS = frozenset({"VOICE", "QUOTE", "DEMEANOUR"})
 TOPICAL_LABELS = frozenset({"RISK_FACTOR", "MISSING"})
 #: Risk factors that describe the child's situation with others: the adults named in them are the risk.
 CHILD_SITUATIONS = frozenset({"risky_associates", "sexual_exploitation", "criminal_exploitation", "online_contact"})
+#: Exploitation cues that can as well be an adult's (a knife, heroin): checked for whose they are.
+OWNED_RISK_RULES = frozenset({"rf.criminal_exploitation.weapon_drugs"})
 #: People who are around, not whose drinking or health a risk factor is about.
 BYSTANDER_KINDS = frozenset({"professional", "peer", "generic"})
 PRONOUN_LABEL = "PRONOUN"
@@ -287,7 +289,7 @@ class ContextAnnotator:
                 return self._person_subject(next(p for p in earlier if sentence[p[1].start] == last), referents)
             return "unknown", None
         if label in TOPICAL_LABELS:
-            if span.kb_id_ not in CHILD_SITUATIONS:
+            if span.kb_id_ not in CHILD_SITUATIONS or span.id_ in OWNED_RISK_RULES:
                 near = [p for p in before if span.start - p[1].end <= 6 and clause[p[1].start] == clause[span.start]
                         and p[1].kb_id_ not in BYSTANDER_KINDS]
                 if near:
