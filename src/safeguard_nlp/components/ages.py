@@ -223,7 +223,7 @@ class AgeFinder:
             i = person.end
             while i < len(doc) and doc[i].text in ("(", ",", ":", "-"):
                 i += 1
-            if i - person.end > 1:
+            if i - person.end > 1 or (self._caps and i > person.end and doc[i - 1].text != "("):
                 continue
             while i < len(doc) and self._looks_like_name(doc[i]):
                 names.setdefault(doc[i].lower_, person.label_)

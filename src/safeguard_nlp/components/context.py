@@ -46,7 +46,7 @@ SPEAKER_GAP_WORDS = frozenset({"has", "had", "have", "also", "then", "later", "a
 SENTENCE_END = frozenset({".", "!", "?"})
 CLAUSE_END = frozenset({";", "–", "—", "|"})
 SOFT_BOUNDARY = frozenset({",", "and", "or", "&", "/", "nor"})
-LINKERS = frozenset({"to", "on", "of", "by", "from", "for", "in", "towards"})
+LINKERS = frozenset({"to", "on", "of", "by", "from", "for", "in", "towards", "above", "below", "under", "across", "around", "behind", "near"})
 PASSIVE_LINKERS = frozenset({"by"})
 LINKED_WINDOW = 8
 MISSING_WINDOW = 4
@@ -261,16 +261,19 @@ class ContextAnnotator:
             return self._missing_subject(span, before, after, referents, has_child, clause)
         if after and label not in TOPICAL_LABELS:
             between = doc[span.end : after[0][1].start]
-            if len(between) <= LINKED_WINDOW and any(t.lower_ in linkers for t in between):
+            if (len(between) <= LINKED_WINDOW and any(t.lower_ in linkers for t in between[-3:])
+                    and not any(t.is_punct for t in between)):
                 return self._person_subject(after[0], referents)
         if label in OBSERVED_LABELS:
+            if after and after[0][1].start - span.end <= 1 and _is_possessor(doc, after[0][1]):
+                return self._person_subject(after[0], referents)
             before = [p for p in before if p[1].kb_id_ != "professional"]
             if before:
                 return self._person_subject(before[-1], referents)
             lay = [p for p in people if p[1].end <= span.start and p[1].kb_id_ != "professional" and p[1].label_ != PRONOUN_LABEL]
             if lay:
                 return self._person_subject((None, _first_of_last_sentence([p[1] for p in lay], sentence)), referents)
-            return ("child", None) if has_child else ("unknown", None)
+            return "unknown", None
         if label in SPEAKER_LABELS:
             before = [p for p in before if not _is_possessor(doc, p[1])]
             if before and span.start - before[-1][1].end <= SPEAKER_GAP + 2 and all(

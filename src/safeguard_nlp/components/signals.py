@@ -67,7 +67,7 @@ class SignalBuilder:
         present = self._children_present(doc, by_label, evidence["children_present"])
 
         injuries = by_label.get("INJURY", [])
-        assault = any(not c["negated"] for _, c in by_label.get("DA_VIOLENCE", [])) or any(
+        assault = any(s.kb_id_ == "physical" and not c["negated"] for s, c in by_label.get("DA_VIOLENCE", [])) or any(
             s.kb_id_ != "pain" and rejection(c) is None for s, c in injuries
         )
         for span, ctx in injuries:
