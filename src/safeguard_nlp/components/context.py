@@ -275,7 +275,14 @@ class ContextAnnotator:
                 return self._person_subject((None, _first_of_last_sentence([p[1] for p in lay], sentence)), referents)
             return "unknown", None
         if label in SPEAKER_LABELS:
+            j = span.start - 1
+            while j >= 0 and doc[j].lower_ in SPEAKER_GAP_WORDS:
+                j -= 1
+            if j >= 0 and _unknown_name(doc[j]) and not any(p[1].start <= j < p[1].end for p in people):
+                return "unknown", [j, j + 1]
             before = [p for p in before if not _is_possessor(doc, p[1])]
+            if label == "DEMEANOUR" and not before and has_child:
+                return "child", None
             if before and span.start - before[-1][1].end <= SPEAKER_GAP + 2 and all(
                 t.lower_ in SPEAKER_GAP_WORDS or t.like_num for t in doc[before[-1][1].end : span.start]
             ):
@@ -413,3 +420,9 @@ def _first_of_last_sentence(candidates: List[Span], sentence: List[int]) -> Span
 def _is_possessor(doc: Doc, span: Span) -> bool:
     """"IP's son": the IP only qualifies the son."""
     return span.end < len(doc) and doc[span.end].lower_ in ("'s", "’s", "'")
+
+
+def _unknown_name(tok) -> bool:
+    """A capitalised word that reads as the name of someone whose age we do not know ("Jess says")."""
+    text = tok.text
+    return tok.is_alpha and len(text) > 1 and text[0].isupper() and text[1:].islower() and not tok.is_stop and not tok.is_sent_start
