@@ -283,6 +283,8 @@ class ContextAnnotator:
             before = [p for p in before if not _is_possessor(doc, p[1])]
             if label == "DEMEANOUR" and not before and has_child:
                 return "child", None
+            if before and label == "QUOTE" and before[-1][1].kb_id_ == "professional":
+                before = [p for p in before if p[1].kb_id_ != "professional"] or before
             if before and span.start - before[-1][1].end <= SPEAKER_GAP + 2 and all(
                 t.lower_ in SPEAKER_GAP_WORDS or t.like_num for t in doc[before[-1][1].end : span.start]
             ):
