@@ -88,6 +88,9 @@ def _moved(item: Dict[str, Any], shift: Callable[[int], int], text: Optional[str
             item["text"] = text[item["start"] : item["end"]]
     if "cues" in item:
         item["cues"] = [_moved(cue, shift, text) for cue in item["cues"]]
+    for key in ("subject_at", "act"):
+        if item.get(key):
+            item[key] = _moved(item[key], shift, text)
     return item
 
 

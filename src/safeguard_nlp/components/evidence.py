@@ -20,12 +20,21 @@ def evidence_item(span: Span, ctx: Dict[str, Any], accepted: bool, reason: str, 
         "hypothetical": ctx["hypothetical"],
         "historical": ctx["historical"],
         "subject": ctx["subject"],
+        "subject_at": _subject_at(span, ctx.get("subject_span")),
         "cues": list(ctx["cues"]),
         "accepted": accepted,
         "reason": reason,
     }
     item.update(extra)
     return item
+
+
+def _subject_at(span: Span, tokens: Optional[Any]) -> Optional[Dict[str, int]]:
+    """Character offsets of the person mention a span was judged to be about."""
+    if not tokens:
+        return None
+    who = span.doc[tokens[0] : tokens[1]]
+    return {"start": who.start_char, "end": who.end_char}
 
 
 def rejection(ctx: Dict[str, Any], *, historical_counts: bool = False, absent_counts: bool = True) -> Optional[str]:
