@@ -48,7 +48,7 @@ AGE_REGEXES: List[Tuple[str, "re.Pattern[str]", str]] = [
     ("age.aged_months", re.compile(rf"\baged?\s+(?P<n>{_LIST})\s*{_MONTHS}", re.I), "months"),
     ("age.years_old", re.compile(rf"\b(?P<n>{_LIST})\s*-?\s*(?:{_YEARS}\s*-?\s*(?:old|of age)|yo|y\.o\.?|y/o|yoa)(?![a-z])", re.I), "years"),
     ("age.aged", re.compile(rf"\b(?:aged?|ages|age:)\s*(?P<n>{_LIST})(?!\s*(?:{_MONTHS}|{_WEEKS}|{_DAYS}|%|:\d))\b", re.I), "years"),
-    ("age.bracket", re.compile(rf"\(\s*(?P<n>{_LIST})\s*(?:{_YEARS})?\s*(?:,\s*(?:y|yr|year)\s*\d{{1,2}}\s*)?\)", re.I), "years_attached"),
+    ("age.bracket", re.compile(rf"\(\s*(?P<n>{_LIST})\s*(?:{_YEARS})?\s*(?:,[^()]{{0,25}})?\)", re.I), "years_attached"),
     ("age.is_number", re.compile(rf"\b(?:is|was|are|were)\s+(?:both\s+)?(?P<n>{_LIST})\b(?!\s*(?:hrs|am|pm|%|:|/|\.\d|mins?|minutes|hours|days|weeks|months|years|yrs|times|x\b|th|st|nd|rd|miles|metres|cm|kg|mg|ml))", re.I), "years_attached"),
     ("age.years_after_person", re.compile(rf"(?<=[A-Za-z])[ ,]\s*(?P<n>\d{{1,2}})\s*(?:yrs?|years?)\b(?!\s*(?:ago|later|earlier|previously|since|before|prior))", re.I), "years_attached"),
     ("age.number_after_name", re.compile(r"(?<=[A-Za-z]) (?P<n>\d{1,2})(?=\s*[,;)]|\s+(?:yrs?|years?|yo)\b)"), "years_attached"),

@@ -36,6 +36,8 @@ GENDER_RESOURCE = "gender.jsonl"
 SUBJECT_PRONOUNS = frozenset({"he", "she", "they", "s/he", "he's", "she's"})
 #: Pronouns that name an owner or an object, never who did or said something ("her college").
 NON_AGENT_PRONOUNS = frozenset({"his", "her", "hers", "their", "them", "him", "its"})
+#: An object pronoun this close after a person is someone else ("Mum reported her").
+OBJECT_GAP = 3
 #: Words that may stand between a speaker and the verb ("Tia has also said").
 SPEAKER_GAP = 3
 SPEAKER_GAP_WORDS = frozenset({"has", "had", "have", "also", "then", "later", "again", "only", "just", "was", "is", "were",
@@ -203,9 +205,9 @@ class ContextAnnotator:
                 gap = range(prev, span.start)
                 if any(t in terminators for t in gap):
                     break
-                if seen and any(soft[t] for t in gap) and span.label_ not in seen:
+                if cue["type"] == "NEGATED" and seen and any(soft[t] for t in gap) and span.label_ not in seen:
                     break
-                if not seen and any(soft[t] for t in gap) and span.start - end > 1:
+                if cue["type"] == "NEGATED" and not seen and any(soft[t] for t in gap) and span.start - end > 1:
                     break
                 hits.append(i)
                 seen.add(span.label_)
@@ -255,6 +257,7 @@ class ContextAnnotator:
         sent = sentence[span.start]
         before = [p for p in people if p[1].end <= span.start and sentence[p[1].start] == sent
                   and p[1].text.lower() not in NON_AGENT_PRONOUNS]
+        self._object_pronouns = [p for p in people if p[1].text.lower() in ("her", "him", "them") and sentence[p[1].start] == sent]
         after = [p for p in people if p[1].start >= span.end and sentence[p[1].start] == sent]
         linkers = PASSIVE_LINKERS if label in SPEAKER_LABELS else LINKERS
         if label == "MISSING":
@@ -321,8 +324,14 @@ class ContextAnnotator:
         doc = span.doc
 
         def fits(p: Span) -> bool:
+            k = p.start - 1
+            while k >= 0 and doc[k].lower_ in NON_AGENT_PRONOUNS | {"the", "a", "an"}:
+                k -= 1
             return (p.kb_id_ != "professional" and clause[p.start] == clause[span.start]
-                    and not (p.start > 0 and doc[p.start - 1].lower_ in REPORTER_LINKERS))
+                    and not (k >= 0 and doc[k].lower_ in REPORTER_LINKERS))
+
+        before = before + [p for p in self._object_pronouns if p[1].end <= span.start and span.start - p[1].end <= 2]
+        before.sort(key=lambda p: p[1].start)
 
         near = [(span.start - p[1].end, p) for p in before if fits(p[1]) and span.start - p[1].end <= MISSING_WINDOW]
         near += [(p[1].start - span.end, p) for p in after if fits(p[1]) and p[1].start - span.end <= MISSING_WINDOW]
@@ -363,6 +372,9 @@ class ContextAnnotator:
             if not lay:
                 out[idx] = None
                 continue
+            if span.text.lower() in NON_AGENT_PRONOUNS:
+                # "Mum reported her missing": her is not Mum.
+                lay = [p for p in lay if not (sentence[p.start] == sentence[span.start] and span.start - p.end <= OBJECT_GAP)] or lay
             here = [p for p in lay if sentence[p.start] == sentence[span.start]]
             out[idx] = here[0] if here else _first_of_last_sentence(lay, sentence)
         return out
