@@ -26,6 +26,8 @@ REFERRAL_ACT_WINDOW = 8
 
 #: Who a domestic-abuse span may be about; a child under 16 cannot be a party.
 DA_MIN_AGE = 16
+#: The context cue by which a record says it is not domestic abuse ("not DA", "logged in error").
+DA_VETO_CUE = "neg.da_definition"
 #: Adult mentions who can be a party to domestic abuse ("named" people are judged by their words' category when introduced).
 CONNECTED = frozenset({"parent", "partner", "relative", "by_age", "named"})
 #: Parties ("IP", "suspect", "male") count as connected when a partner or relative is named beside them.
@@ -221,7 +223,9 @@ class SignalBuilder:
         ages = _ages_by_mention(doc)
         people = {(s.start, s.end): (s, c) for lab in ("CHILD", "ADULT", "PRONOUN") for s, c in by_label.get(lab, [])}
         acts = by_label.get("DA_VIOLENCE", [])
-        vetoed = any(c["negated"] for _, c in by_label.get("DOMESTIC_ABUSE", []))
+        vetoed = any(cue["rule"] == DA_VETO_CUE for _, c in by_label.get("DOMESTIC_ABUSE", []) for cue in c["cues"])
+        connected_adults = {(s.start, s.end) for s, c in by_label.get("ADULT", []) if s.kb_id_ in CONNECTED and not c["negated"]}
+        partner_named = any(not c["negated"] for _, c in by_label.get("PARTNER", []))
 
         def party(ctx) -> Optional[Span]:
             if not ctx.get("subject_span"):
@@ -267,6 +271,8 @@ class SignalBuilder:
             )
             if reason is None and not connected:
                 reason = "not done by a partner, ex-partner or relative"
+            if reason is None and not partner_named and len(connected_adults - {(agent.start, agent.end)}) == 0:
+                reason = "no second adult partner or relative named: not between connected adults"
             if reason is None:
                 hit = target(span)
                 if hit is not None and hit[1]["subject"] == "child" and under_16(people.get((hit[0].start, hit[0].end), (None, None))[0], hit[1]):
