@@ -254,7 +254,8 @@ class AgeFinder:
         return doc[i : i + 1] if i < len(doc) and self._name_token(doc[i]) else None
 
     def _looks_like_name(self, tok) -> bool:
-        return self._name_token(tok) and (tok.text[1:].islower() or (self._caps and tok.text.isupper()))
+        """Title case only: in an ALL-CAPS log a word after "KIDS" is as likely a verb as a name."""
+        return self._name_token(tok) and tok.text[1:].islower()
 
     def _update_mentions(self, doc: Doc, ages: List[Dict[str, Any]], people: List[Span]) -> None:
         """Relabel mentions by their stated age and add mentions of named people.

@@ -223,7 +223,7 @@ class ContextAnnotator:
                 gap = range(span.end, nxt)
                 if any(t in terminators for t in gap):
                     break
-                if any(soft[t] for t in gap) and (not seen or span.label_ not in seen):
+                if cue["type"] not in ("ABSENT", "PRESENT") and any(soft[t] for t in gap) and (not seen or span.label_ not in seen):
                     break
                 hits.append(i)
                 seen.add(span.label_)
