@@ -234,6 +234,11 @@ class AgeFinder:
                     i += 1
                 else:
                     break
+        for age in ages:
+            if age["rule"] in ("age.years_old", "age.aged") and max(age["values"]) < ADULT_AGE:
+                after = self._name_after(doc, doc[age["token_start"] : age["token_end"]])
+                if after is not None and after[0].text[1:].islower():
+                    names.setdefault(after[0].lower_, "CHILD")
         for m in SCHOOL_YEAR.finditer(doc.text):
             span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
             if span is None:
@@ -270,6 +275,15 @@ class AgeFinder:
             if age["name"] is None and age["person"] and age["person_label"] != label:
                 relabel[tuple(age["person"])] = label
         names = self._names(doc, ages, people)
+        # "Pt" is whoever the note is about: a child when the first person it names is one.
+        first = next((s for s in doc.spans[self.spans_key] if s.label_ in PERSON_LABELS and s.kb_id_ != "patient"), None)
+        lone_first = next((a for a in ages if a["person"] is None), None)
+        child_note = (first is not None and first.label_ == "CHILD") or (
+            lone_first is not None and max(lone_first["values"]) < ADULT_AGE and (first is None or lone_first["token_start"] < first.start))
+        if child_note:
+            for s in doc.spans[self.spans_key]:
+                if s.kb_id_ == "patient":
+                    relabel[(s.start, s.end)] = "CHILD"
         lone = [a for a in ages if a["person"] is None and max(a["values"]) < ADULT_AGE]
         if not names and not relabel and not lone:
             return
