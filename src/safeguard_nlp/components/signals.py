@@ -84,15 +84,16 @@ class SignalBuilder:
 
         self._missing(by_label.get("MISSING", []), present, evidence["missing_episode"])
 
+        mentioned = present or any(not c["negated"] and not c["hypothetical"] for _, c in by_label.get("CHILD", []))
         for span, ctx in by_label.get("MISSING", []):
-            if ctx["historical"] and not ctx["negated"] and not ctx["hypothetical"] and ctx["subject"] != "adult" and present:
+            if ctx["historical"] and not ctx["negated"] and not ctx["hypothetical"] and ctx["subject"] != "adult" and mentioned:
                 evidence["risk_factors"].append(evidence_item(span, ctx, True, "past missing episodes of the child",
                                                               category="repeat_missing"))
         for span, ctx in by_label.get("RISK_FACTOR", []):
             reason = rejection(ctx, historical_counts=True)
             if reason is None and ctx["subject"] == "adult":
                 reason = "about an adult"
-            if reason is None and not present:
+            if reason is None and not mentioned:
                 reason = "no child in the record"
             evidence["risk_factors"].append(evidence_item(span, ctx, reason is None, reason or "risk factor of the child"))
 
