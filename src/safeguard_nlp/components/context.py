@@ -65,7 +65,11 @@ CHILD_SITUATIONS = frozenset({"risky_associates", "sexual_exploitation", "crimin
 #: Exploitation cues that can as well be an adult's (a knife, heroin): checked for whose they are.
 OWNED_RISK_RULES = frozenset({"rf.criminal_exploitation.weapon_drugs"})
 #: People who are around, not whose drinking or health a risk factor is about.
-BYSTANDER_KINDS = frozenset({"professional", "peer", "generic"})
+BYSTANDER_KINDS = frozenset({"professional", "peer"})
+#: Verbs by which one person passes on what another did ("mum says he drinks").
+REPORTING_WORDS = frozenset({"says", "said", "reports", "reported", "believes", "believed", "thinks", "thought", "told",
+                             "tells", "states", "stated", "explains", "explained", "worried", "concerned", "feels",
+                             "found", "noticed", "saw", "heard", "called", "rang", "disclosed", "alleges", "alleged"})
 PRONOUN_LABEL = "PRONOUN"
 
 
@@ -305,10 +309,12 @@ class ContextAnnotator:
             return "unknown", None
         if label in TOPICAL_LABELS:
             if span.kb_id_ not in CHILD_SITUATIONS or span.id_ in OWNED_RISK_RULES:
-                near = [p for p in before if span.start - p[1].end <= 6 and clause[p[1].start] == clause[span.start]
-                        and p[1].kb_id_ not in BYSTANDER_KINDS]
-                if near:
-                    return self._person_subject(near[-1], referents)
+                # Whose drinking or health: the sentence's subject, passing over a reporter ("mum says ...").
+                lay = [p for p in before if p[1].kb_id_ not in BYSTANDER_KINDS]
+                while lay and _reports(doc, lay[0][1]):
+                    lay = lay[1:]
+                if lay:
+                    return self._person_subject(lay[0], referents)
             return ("child", None) if has_child else ("unknown", None)
         if before and span.start - before[-1][1].end <= self.subject_window:
             return self._person_subject(before[-1], referents)
@@ -440,3 +446,8 @@ def _unknown_name(tok) -> bool:
     """A capitalised word that reads as the name of someone whose age we do not know ("Jess says")."""
     text = tok.text
     return tok.is_alpha and len(text) > 1 and text[0].isupper() and text[1:].islower() and not tok.is_stop and not tok.is_sent_start
+
+
+def _reports(doc: Doc, person: Span) -> bool:
+    """The person is followed by a reporting verb: what comes after is about someone else."""
+    return any(t.lower_ in REPORTING_WORDS for t in doc[person.end : person.end + 3])
