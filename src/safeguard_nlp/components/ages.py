@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
+import numpy as np
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -110,11 +111,12 @@ class AgeFinder:
         self.spans_key = spans_key
         self.attach_window = attach_window
         self.not_names = frozenset(w["word"] for w in resources.read_jsonl("not_names.jsonl"))
+        self._strings = nlp.vocab.strings
         if not Doc.has_extension("sg_ages"):
             Doc.set_extension("sg_ages", default=None)
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
+        text = self._text = doc.text
         people = [s for s in doc.spans[self.spans_key] if s.label_ in PERSON_LABELS]
         letters = [c for c in text[:400] if c.isalpha()]
         self._caps = bool(letters) and sum(c.isupper() for c in letters) > 0.8 * len(letters)
@@ -239,7 +241,7 @@ class AgeFinder:
                 after = self._name_after(doc, doc[age["token_start"] : age["token_end"]])
                 if after is not None and after[0].text[1:].islower():
                     names.setdefault(after[0].lower_, "CHILD")
-        for m in SCHOOL_YEAR.finditer(doc.text):
+        for m in SCHOOL_YEAR.finditer(self._text):
             span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
             if span is None:
                 continue
@@ -298,11 +300,12 @@ class AgeFinder:
                 s = Span(doc, s.start, s.end, label=label, kb_id="by_age", span_id=s.id_)
             out.append(s)
         occupied = {i for s in group if s.label_ in MENTION_LABELS for i in range(s.start, s.end)}
-        out.extend(
-            Span(doc, t.i, t.i + 1, label=names[t.lower_], kb_id="named", span_id="age.named_person")
-            for t in doc
-            if t.lower_ in names and t.i not in occupied and t.text[0].isupper()
-        )
+        if names:
+            lowers = doc.to_array("LOWER")
+            wanted = {self._strings.add(n): n for n in names}
+            for i in (int(i) for i in np.flatnonzero(np.isin(lowers, list(wanted)))):
+                if i not in occupied and doc[i].text[0].isupper():
+                    out.append(Span(doc, i, i + 1, label=names[wanted[int(lowers[i])]], kb_id="named", span_id="age.named_person"))
         out.extend(
             Span(doc, a["token_start"], a["token_end"], label="CHILD", kb_id="age", span_id="age.child_by_age")
             for a in lone

@@ -71,6 +71,9 @@ REPORTING_WORDS = frozenset({"says", "said", "reports", "reported", "believes", 
                              "tells", "states", "stated", "explains", "explained", "worried", "concerned", "feels",
                              "found", "noticed", "saw", "heard", "called", "rang", "disclosed", "alleges", "alleged"})
 PRONOUN_LABEL = "PRONOUN"
+#: Spans whose subject the signals use (and auditors read); others keep "unknown".
+SUBJECT_LABELS = frozenset({"CHILD", "ADULT", "PRONOUN", "INJURY", "MISSING", "RISK_FACTOR", "VOICE", "QUOTE",
+                            "DEMEANOUR", "DA_VIOLENCE", "DOMESTIC_ABUSE"})
 
 
 class ContextRuleError(ValueError):
@@ -169,8 +172,14 @@ class ContextAnnotator:
         has_child = any(
             s.label_ == "CHILD" and not c["negated"] and not c["hypothetical"] for s, c in zip(spans, contexts)
         )
+        self._lower = {i: s.text.lower() for i, s in people}
+        self._by_sentence: Dict[int, List[Tuple[int, Span]]] = {}
+        for p in people:
+            self._by_sentence.setdefault(sentence[p[1].start], []).append(p)
         for i, span in enumerate(spans):
             contexts[i]["clause"] = clause[span.start]
+            if span.label_ not in SUBJECT_LABELS:
+                continue
             subject, who = self._subject(i, span, spans, people, referents, fixed, sentence, clause, has_child)
             contexts[i]["subject"] = subject
             contexts[i]["subject_span"] = who
@@ -259,10 +268,11 @@ class ContextAnnotator:
             return fixed[i], None
         doc = span.doc
         sent = sentence[span.start]
-        before = [p for p in people if p[1].end <= span.start and sentence[p[1].start] == sent
-                  and p[1].text.lower() not in NON_AGENT_PRONOUNS]
-        self._object_pronouns = [p for p in people if p[1].text.lower() in ("her", "him", "them") and sentence[p[1].start] == sent]
-        after = [p for p in people if p[1].start >= span.end and sentence[p[1].start] == sent]
+        here = self._by_sentence.get(sent, [])
+        lower = self._lower
+        before = [p for p in here if p[1].end <= span.start and lower[p[0]] not in NON_AGENT_PRONOUNS]
+        self._object_pronouns = [p for p in here if lower[p[0]] in ("her", "him", "them")]
+        after = [p for p in here if p[1].start >= span.end]
         linkers = PASSIVE_LINKERS if label in SPEAKER_LABELS else LINKERS
         if label == "MISSING":
             return self._missing_subject(span, before, after, referents, has_child, clause)
@@ -411,24 +421,37 @@ def blank_context() -> Dict[str, Any]:
 
 def _boundaries(doc: Doc) -> Tuple[List[int], List[int], List[bool]]:
     """Per token: sentence number, clause number, and whether it is a soft boundary."""
+    strings = doc.vocab.strings
+    orth, lower, spacy_, is_space = doc.to_array(["ORTH", "LOWER", "SPACY", "IS_SPACE"]).T.tolist()
     sentence: List[int] = []
     clause: List[int] = []
     soft: List[bool] = []
     s = c = 0
-    for tok in doc:
-        text = tok.text
-        newline = "\n" in text or "\n" in tok.whitespace_
-        lower = tok.lower_
-        is_dash = text in ("-", "--") and bool(tok.whitespace_) and tok.i > 0 and bool(doc[tok.i - 1].whitespace_)
+    n = len(orth)
+    for i in range(n):
+        o = orth[i]
+        newline = bool(is_space[i]) and "\n" in strings[o]
         sentence.append(s)
         clause.append(c)
-        soft.append(lower in SOFT_BOUNDARY)
-        if text in SENTENCE_END or newline:
+        soft.append(lower[i] in _SOFT_HASHES)
+        if o in _SENTENCE_END_HASHES or newline:
             s += 1
             c += 1
-        elif text in CLAUSE_END or is_dash:
+        elif o in _CLAUSE_END_HASHES or (o in _DASH_HASHES and spacy_[i] and i > 0 and spacy_[i - 1]):
             c += 1
     return sentence, clause, soft
+
+
+def _hashes(words) -> frozenset:
+    from spacy.strings import hash_string
+
+    return frozenset(hash_string(w) for w in words)
+
+
+_SOFT_HASHES = _hashes(SOFT_BOUNDARY)
+_SENTENCE_END_HASHES = _hashes(SENTENCE_END)
+_CLAUSE_END_HASHES = _hashes(CLAUSE_END)
+_DASH_HASHES = _hashes(("-", "--"))
 
 
 def _first_of_last_sentence(candidates: List[Span], sentence: List[int]) -> Span:

@@ -24,6 +24,8 @@ from .. import resources
 
 DEFAULT_SPANS_KEY = "sg_entities"
 PATTERNS_RESOURCE = "entities.jsonl"
+#: The longest quotation, in tokens, taken as one person's words.
+MAX_QUOTE_TOKENS = 80
 
 #: Mentions of people. They compete with each other for tokens, the longest
 #: winning ("adult daughter" beats "daughter", "children's services" beats
@@ -44,8 +46,13 @@ def _check_entry(entry: Dict[str, Any], line: int) -> None:
         raise PatternError(f"{where}: needs an upper-case string 'label'")
     has_terms = "terms" in entry
     has_pattern = "pattern" in entry
-    if has_terms == has_pattern:
-        raise PatternError(f"{where}: give exactly one of 'terms' (phrases) or 'pattern' (tokens)")
+    has_quote = "quote" in entry
+    if has_terms + has_pattern + has_quote != 1:
+        raise PatternError(f"{where}: give exactly one of 'terms' (phrases), 'pattern' (tokens) or 'quote' (marks)")
+    if has_quote and not (
+        isinstance(entry["quote"], dict) and all(isinstance(entry["quote"].get(k), list) and entry["quote"][k] for k in ("open", "close"))
+    ):
+        raise PatternError(f"{where}: 'quote' must be {{\"open\": [marks], \"close\": [marks]}}")
     if has_terms and not (
         isinstance(entry["terms"], list) and entry["terms"] and all(isinstance(t, str) for t in entry["terms"])
     ):
@@ -80,6 +87,7 @@ class EntityRuler(Pipe):
         self.rules: Dict[str, Tuple[str, str, Optional[str]]] = {}
         self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.matcher = Matcher(self.nlp.vocab, validate=True)
+        self.quotes: List[Tuple[str, frozenset, frozenset]] = []
 
     def initialize(self, get_examples=None, *, nlp: Optional[Language] = None, patterns: Optional[Iterable[Dict[str, Any]]] = None) -> None:
         """Load ``patterns``, or the bundled lexicon when none are given."""
@@ -94,8 +102,13 @@ class EntityRuler(Pipe):
                 raise PatternError(f"entity pattern {n}: duplicate id {rule_id!r}")
             self.rules[rule_id] = (entry["label"], entry.get("category") or "", entry.get("subject"))
             if "terms" in entry:
-                docs = [self.nlp.make_doc(t) for t in entry["terms"]]
+                docs = list(self.nlp.tokenizer.pipe(entry["terms"]))
                 self.phrase_matcher.add(rule_id, docs)
+            elif "quote" in entry:
+                strings = self.nlp.vocab.strings
+                strings.add(rule_id)
+                self.quotes.append((rule_id, frozenset(strings.add(m) for m in entry["quote"]["open"]),
+                                    frozenset(strings.add(m) for m in entry["quote"]["close"])))
             else:
                 self.matcher.add(rule_id, [entry["pattern"]], greedy=entry.get("greedy"))
             self.patterns.append(entry)
@@ -107,7 +120,12 @@ class EntityRuler(Pipe):
     def __call__(self, doc: Doc) -> Doc:
         strings = self.nlp.vocab.strings
         best: Dict[Tuple[int, int, str, str], Span] = {}
-        for match_id, start, end in list(self.phrase_matcher(doc)) + list(self.matcher(doc)):
+        matches = list(self.phrase_matcher(doc))
+        if len(self.matcher):
+            matches += self.matcher(doc)
+        if self.quotes:
+            matches += self._quoted(doc)
+        for match_id, start, end in matches:
             rule_id = strings[match_id]
             label, category, _ = self.rules[rule_id]
             key = (start, end, label, category)
@@ -115,6 +133,30 @@ class EntityRuler(Pipe):
                 best[key] = Span(doc, start, end, label=label, kb_id=category, span_id=rule_id)
         doc.spans[self.spans_key] = _resolve_overlaps(list(best.values()))
         return doc
+
+    def _quoted(self, doc: Doc) -> List[Tuple[int, int, int]]:
+        """Quoted stretches: an opening mark glued to the next word, a closing one glued to the last."""
+        orth, spacy_ = doc.to_array(["ORTH", "SPACY"]).T.tolist()
+        strings = self.nlp.vocab.strings
+        found = []
+        for rule_id, opening, closing in self.quotes:
+            marks = opening | closing
+            positions = [i for i, o in enumerate(orth) if o in marks]
+            k = 0
+            while k < len(positions):
+                i = positions[k]
+                k += 1
+                if orth[i] not in opening or spacy_[i] or i + 1 >= len(orth):
+                    continue
+                for m in range(k, len(positions)):
+                    j = positions[m]
+                    if j - i > MAX_QUOTE_TOKENS:
+                        break
+                    if orth[j] in closing and j > i + 1 and not spacy_[j - 1]:
+                        found.append((strings[rule_id], i, j + 1))
+                        k = m + 1
+                        break
+        return found
 
     def to_bytes(self, *, exclude=tuple()) -> bytes:
         return util.to_bytes({"patterns": lambda: srsly.json_dumps(self.patterns)}, exclude)

@@ -129,6 +129,7 @@ class SignalBuilder:
         values: List[int] = []
         items: List[Dict[str, Any]] = []
         seen = set()
+        text = doc.text
         for age in doc._.sg_ages or []:
             who = age["name"] or (doc[age["person"][0] : age["person"][1]].text.lower() if age["person"] else None)
             for v in age["values"]:
@@ -140,7 +141,7 @@ class SignalBuilder:
                     seen.add(key)
                 items.append({
                     "label": "AGE", "category": None, "rule": age["rule"], "start": age["start"], "end": age["end"],
-                    "text": doc.text[age["start"] : age["end"]], "value": v, "accepted": counted and not duplicate,
+                    "text": text[age["start"] : age["end"]], "value": v, "accepted": counted and not duplicate,
                     "reason": "adult (18 or over)" if not counted else ("same person's age again" if duplicate else "child's age"),
                 })
         return sorted(values), items
