@@ -14,7 +14,6 @@ import datetime as dt
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
-import numpy as np
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -57,7 +56,11 @@ AGE_REGEXES: List[Tuple[str, "re.Pattern[str]", str]] = [
 ]
 
 #: A pupil's school year beside a name: "Nadia (Y11)", "Imani (16, Y11)", "Y10 Deshawn".
-SCHOOL_YEAR = re.compile(r"(?P<before>\((?:\s*\d{1,2}\s*,)?\s*(?i:y|yr|year)\s*\d{1,2}\b[^()]{0,20}\))|(?P<after>\b(?:Y|YR|Yr|Year)\s?\d{1,2}\b)(?=\s+[A-Z])")
+SCHOOL_YEAR_BEFORE = re.compile(r"\((?:\s*\d{1,2}\s*,)?\s*(?i:y|yr|year)\s*\d{1,2}\b[^()]{0,20}\)")
+SCHOOL_YEAR_AFTER = re.compile(r"\b(?:Y|YR|Yr|Year)\s?\d{1,2}\b(?=\s+[A-Z])")
+#: Where a number (digits or a word) starts: the age regexes that begin with one are tried only there.
+NUMBER_START = re.compile(r"\d{1,2}|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.I)
+_ANCHOR = "\\b(?P<n>"
 
 DATE_REGEXES = [
     re.compile(r"\b(?P<d>\d{1,2})[/.\-](?P<m>\d{1,2})[/.\-](?P<y>\d{4}|\d{2})\b"),
@@ -117,16 +120,27 @@ class AgeFinder:
 
     def __call__(self, doc: Doc) -> Doc:
         text = self._text = doc.text
-        people = [s for s in doc.spans[self.spans_key] if s.label_ in PERSON_LABELS]
-        letters = [c for c in text[:400] if c.isalpha()]
-        self._caps = bool(letters) and sum(c.isupper() for c in letters) > 0.8 * len(letters)
-        self._mention_tokens = {i for s in doc.spans[self.spans_key] if s.label_ in MENTION_LABELS for i in range(s.start, s.end)}
+        self._group = group = list(doc.spans[self.spans_key])
+        people = [s for s in group if s.label_ in PERSON_LABELS]
+        head = text[:400]
+        self._caps = head.upper() == head and any(c.isalpha() for c in head)
+        self._mention_tokens = {i for s in group if s.label_ in MENTION_LABELS for i in range(s.start, s.end)}
         found: List[Dict[str, Any]] = []
         taken: List[Tuple[int, int]] = []
         incident_date: Optional[dt.date] = None
         dob_spans = []
+        starts = [m.start() for m in NUMBER_START.finditer(text)]
+        if not starts:
+            doc._.sg_ages = []
+            self._update_mentions(doc, [], people)
+            return doc
         for rule_id, regex, unit in AGE_REGEXES:
-            for m in regex.finditer(text):
+            if regex.pattern.startswith(_ANCHOR):
+                hits = (regex.match(text, pos) for pos in starts)
+                matches = [h for h in hits if h is not None]
+            else:
+                matches = regex.finditer(text)
+            for m in matches:
                 start, end = m.span()
                 if any(start < e and end > s for s, e in taken):
                     continue
@@ -241,11 +255,13 @@ class AgeFinder:
                 after = self._name_after(doc, doc[age["token_start"] : age["token_end"]])
                 if after is not None and after[0].text[1:].islower():
                     names.setdefault(after[0].lower_, "CHILD")
-        for m in SCHOOL_YEAR.finditer(self._text):
+        years = [(m, True) for m in SCHOOL_YEAR_BEFORE.finditer(self._text)] if "(" in self._text else []
+        years += [(m, False) for m in SCHOOL_YEAR_AFTER.finditer(self._text)]
+        for m, before in years:
             span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
             if span is None:
                 continue
-            name = self._name_before(doc, span) if m.group("before") else self._name_after(doc, span)
+            name = self._name_before(doc, span) if before else self._name_after(doc, span)
             for tok in name if name is not None else ():
                 names.setdefault(tok.lower_, "CHILD")
         for age in ages:
@@ -278,18 +294,18 @@ class AgeFinder:
                 relabel[tuple(age["person"])] = label
         names = self._names(doc, ages, people)
         # "Pt" is whoever the note is about: a child when the first person it names is one.
-        first = next((s for s in doc.spans[self.spans_key] if s.label_ in PERSON_LABELS and s.kb_id_ != "patient"), None)
+        first = next((s for s in self._group if s.label_ in PERSON_LABELS and s.kb_id_ != "patient"), None)
         lone_first = next((a for a in ages if a["person"] is None), None)
         child_note = (first is not None and first.label_ == "CHILD") or (
             lone_first is not None and max(lone_first["values"]) < ADULT_AGE and (first is None or lone_first["token_start"] < first.start))
         if child_note:
-            for s in doc.spans[self.spans_key]:
+            for s in self._group:
                 if s.kb_id_ == "patient":
                     relabel[(s.start, s.end)] = "CHILD"
         lone = [a for a in ages if a["person"] is None and max(a["values"]) < ADULT_AGE]
         if not names and not relabel and not lone:
             return
-        group = list(doc.spans[self.spans_key])
+        group = self._group
         by_word = {doc[a:b].text.lower(): label for (a, b), label in relabel.items()}
         out = []
         for s in group:
@@ -301,11 +317,10 @@ class AgeFinder:
             out.append(s)
         occupied = {i for s in group if s.label_ in MENTION_LABELS for i in range(s.start, s.end)}
         if names:
-            lowers = doc.to_array("LOWER")
             wanted = {self._strings.add(n): n for n in names}
-            for i in (int(i) for i in np.flatnonzero(np.isin(lowers, list(wanted)))):
-                if i not in occupied and doc[i].text[0].isupper():
-                    out.append(Span(doc, i, i + 1, label=names[wanted[int(lowers[i])]], kb_id="named", span_id="age.named_person"))
+            for i, lower in enumerate(doc.to_array("LOWER").tolist()):
+                if lower in wanted and i not in occupied and doc[i].text[0].isupper():
+                    out.append(Span(doc, i, i + 1, label=names[wanted[lower]], kb_id="named", span_id="age.named_person"))
         out.extend(
             Span(doc, a["token_start"], a["token_end"], label="CHILD", kb_id="age", span_id="age.child_by_age")
             for a in lone

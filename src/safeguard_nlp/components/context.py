@@ -163,16 +163,22 @@ class ContextAnnotator:
             ctype = cue["type"]
             if ctype == "TERMINATE":
                 continue
-            for idx in self._scope(spans, cue, start, end, clause, soft, terminators):
+            hits = self._scope(spans, cue, start, end, clause, soft, terminators)
+            if not hits:
+                continue
+            where = doc[start:end]
+            applied = {"type": ctype.lower(), "rule": cue_id, "text": where.text, "start": where.start_char, "end": where.end_char}
+            for idx in hits:
                 ctx = contexts[idx]
                 ctx[ctype.lower()] = True
-                ctx["cues"].append({"type": ctype.lower(), "rule": cue_id, "text": doc[start:end].text, "start": doc[start].idx, "end": doc[end - 1].idx + len(doc[end - 1])})
+                ctx["cues"].append(dict(applied))
         people = [(i, s) for i, s in enumerate(spans) if s.label_ in PERSON_LABELS or s.label_ == PRONOUN_LABEL]
+        self._text_of = {(s.start, s.end): s.text.lower() for _, s in people}
         referents = self._resolve_pronouns(people, sentence)
         has_child = any(
             s.label_ == "CHILD" and not c["negated"] and not c["hypothetical"] for s, c in zip(spans, contexts)
         )
-        self._lower = {i: s.text.lower() for i, s in people}
+        self._lower = {i: self._text_of[(s.start, s.end)] for i, s in people}
         self._by_sentence: Dict[int, List[Tuple[int, Span]]] = {}
         for p in people:
             self._by_sentence.setdefault(sentence[p[1].start], []).append(p)
@@ -193,10 +199,11 @@ class ContextAnnotator:
         cues = [(cid, s, e) for cid, s, e in raw if self.by_id[cid]["type"] != "PSEUDO"
                 and not any(s < pe and e > ps for ps, pe in pseudo)]
         # A cue inside a longer cue of another type gives way ("present" in "not present").
+        multi = [(cid, s, e) for cid, s, e in cues if e - s > 1]
         return [
             (cid, s, e) for cid, s, e in cues
             if not any(os <= s and e <= oe and (oe - os) > (e - s) and self.by_id[ocid]["type"] != self.by_id[cid]["type"]
-                       for ocid, os, oe in cues)
+                       for ocid, os, oe in multi)
         ]
 
     def _scope(self, spans: List[Span], cue: Dict[str, Any], start: int, end: int, clause: List[int], soft: List[bool], terminators: set) -> List[int]:
@@ -366,7 +373,7 @@ class ContextAnnotator:
         return ("child" if span.label_ == "CHILD" else "adult"), [span.start, span.end]
 
     def _gender(self, span: Span) -> Optional[str]:
-        return self.gender.get(span.text.lower())
+        return self.gender.get(self._text_of.get((span.start, span.end)) or span.text.lower())
 
     def _resolve_pronouns(self, people: List[Tuple[int, Span]], sentence: List[int]) -> Dict[int, Optional[Span]]:
         """Each pronoun's referent, by gender and salience.
