@@ -310,7 +310,7 @@ class AgeFinder:
         out = []
         for s in group:
             label = relabel.get((s.start, s.end))
-            if label is None and s.kb_id_ in ("relation", "generic") and s.text.lower() in by_word:
+            if label is None and s.kb_id_ in ("relation", "generic", "parent", "partner", "relative") and s.text.lower() in by_word:
                 label = by_word[s.text.lower()]
             if label and s.label_ in PERSON_LABELS:
                 s = Span(doc, s.start, s.end, label=label, kb_id="by_age", span_id=s.id_)

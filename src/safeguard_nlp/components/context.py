@@ -173,6 +173,7 @@ class ContextAnnotator:
                 ctx[ctype.lower()] = True
                 ctx["cues"].append(dict(applied))
         people = [(i, s) for i, s in enumerate(spans) if s.label_ in PERSON_LABELS or s.label_ == PRONOUN_LABEL]
+        self._segment = _segments(doc, clause)
         self._text_of = {(s.start, s.end): s.text.lower() for _, s in people}
         referents = self._resolve_pronouns(people, sentence)
         has_child = any(
@@ -289,11 +290,14 @@ class ContextAnnotator:
                     and not any(t.is_punct for t in between)):
                 return self._person_subject(after[0], referents)
         if label in OBSERVED_LABELS:
-            if after and after[0][1].start - span.end <= 1 and _is_possessor(doc, after[0][1]):
+            if after and after[0][1].start - span.end <= 1 and (
+                    _is_possessor(doc, after[0][1]) or after[0][1].text.lower() in ("her", "his", "their")):
                 return self._person_subject(after[0], referents)
             before = [p for p in before if p[1].kb_id_ != "professional"]
             if before:
-                return self._person_subject(before[-1], referents)
+                # Who has the injury: the subject of its own stretch of sentence, else of the sentence.
+                segment = [p for p in before if self._segment[p[1].start] == self._segment[span.start]]
+                return self._person_subject((segment or before)[0], referents)
             lay = [p for p in people if p[1].end <= span.start and p[1].kb_id_ != "professional" and p[1].label_ != PRONOUN_LABEL]
             if lay:
                 return self._person_subject((None, _first_of_last_sentence([p[1] for p in lay], sentence)), referents)
@@ -398,8 +402,9 @@ class ContextAnnotator:
             if span.text.lower() in NON_AGENT_PRONOUNS:
                 # "Mum reported her missing": her is not Mum.
                 lay = [p for p in lay if not (sentence[p.start] == sentence[span.start] and span.start - p.end <= OBJECT_GAP)] or lay
+            segment = [p for p in lay if self._segment[p.start] == self._segment[span.start]]
             here = [p for p in lay if sentence[p.start] == sentence[span.start]]
-            out[idx] = here[0] if here else _first_of_last_sentence(lay, sentence)
+            out[idx] = (segment or here)[0] if (segment or here) else _first_of_last_sentence(lay, sentence)
         return out
 
     # -- serialisation ----------------------------------------------------
@@ -447,6 +452,22 @@ def _boundaries(doc: Doc) -> Tuple[List[int], List[int], List[bool]]:
         elif o in _CLAUSE_END_HASHES or (o in _DASH_HASHES and spacy_[i] and i > 0 and spacy_[i - 1]):
             c += 1
     return sentence, clause, soft
+
+
+def _segments(doc: Doc, clause: List[int]) -> List[int]:
+    """Per token: the stretch of its clause between commas (a finer unit for who-did-what)."""
+    comma = doc.vocab.strings.add(",")
+    out: List[int] = []
+    n = 0
+    previous = None
+    for i, orth in enumerate(doc.to_array("ORTH").tolist()):
+        if previous is not None and clause[i] != previous:
+            n += 1
+        out.append(n)
+        if orth == comma:
+            n += 1
+        previous = clause[i]
+    return out
 
 
 def _hashes(words) -> frozenset:
