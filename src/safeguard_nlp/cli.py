@@ -34,6 +34,8 @@ def _cmd_corpus_stats(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    if args.compare is not None:
+        return _cmd_evaluate_compare(args)
     from .evaluation import format_report, read_records
     from .evaluation.metrics import below_threshold
     from .pipeline import load
@@ -53,6 +55,71 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         if failing:
             print(f"F1 below {args.min_f1}: {', '.join(failing)}", file=sys.stderr)
             return EXIT_FAILED
+    return EXIT_OK
+
+
+def _cmd_evaluate_compare(args: argparse.Namespace) -> int:
+    """``evaluate --compare``: rules, model and combined side by side per signal."""
+    from .evaluation import read_records
+    from .learn import load_verified, repo_bundle_dir
+    from .learn.bundle import BundleError
+    from .learn.compare import combined_below, compare, format_compare, to_json
+    from .pipeline import load
+
+    nlp = load(args.model) if args.model else load()
+    scorers = [nlp.get_pipe(n) for n in nlp.pipe_names if nlp.get_pipe_meta(n).factory == "safeguard_scores"]
+    try:
+        if args.compare or not scorers:
+            models = load_verified(args.compare or repo_bundle_dir())
+        else:
+            models = scorers[0]._ready()
+    except BundleError as exc:
+        print(f"safeguard-nlp evaluate: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    report = compare(read_records(args.file), nlp, models)
+    if args.json:
+        print(to_json(report))
+    else:
+        print(format_compare(report, title=f"{args.file}: rules / model / combined"))
+    if args.min_f1 is not None:
+        failing = combined_below(report, args.min_f1)
+        if failing:
+            print(f"combined F1 below {args.min_f1}: {', '.join(failing)}", file=sys.stderr)
+            return EXIT_FAILED
+    return EXIT_OK
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .evaluation import read_records
+    from .learn import repo_bundle_dir, repo_scored_dir
+    from .learn.compare import format_compare
+    from .learn.train import TrainConfig, save_scored_pipeline, train
+
+    corpora = Path(__file__).resolve().parents[2] / "corpora"
+    paths = {"train": args.train or corpora / "train.jsonl", "dev": args.dev or corpora / "dev.jsonl"}
+    if not args.no_test:
+        paths["test"] = args.test or corpora / "test.jsonl"
+    for split, path in paths.items():
+        if not Path(path).is_file():
+            print(f"safeguard-nlp train: no {split} file {path}", file=sys.stderr)
+            return EXIT_USAGE
+    config = TrainConfig(min_gain=args.min_gain, n_jobs=args.jobs)
+    log = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
+    trained = train(read_records(paths["train"]), read_records(paths["dev"]),
+                    read_records(paths["test"]) if "test" in paths else None,
+                    config=config, data_names={k: str(v) for k, v in paths.items()}, log=log)
+    bundle_dir = Path(args.output) if args.output else repo_bundle_dir()
+    trained.models.write(bundle_dir)
+    print(format_compare(trained.dev_report, title="dev (every choice made here): rules / model / combined"))
+    print(f"\nsaved the models to {bundle_dir} (manifest sha256 {trained.models.manifest_sha256})")
+    if not args.no_pipeline:
+        scored_dir = Path(args.pipeline_output) if args.pipeline_output else repo_scored_dir()
+        checksum = save_scored_pipeline(trained.models, scored_dir)
+        print(f"saved the scored pipeline to {scored_dir} (sha256 {checksum}); use it with "
+              f"safeguard_nlp.load({str(scored_dir)!r}) or --model {scored_dir}")
+    if "test" in paths:
+        print(f"test metrics recorded in {bundle_dir / 'manifest.json'}; "
+              f"see them with `safeguard-nlp evaluate {paths['test']} --compare`")
     return EXIT_OK
 
 
@@ -208,6 +275,67 @@ def _add_demo_parser(sub) -> None:
     sq.set_defaults(func=_cmd_demo_sqlite)
 
 
+REPORT_EPILOG = """\
+exit status: 0 written; 1 the results could not be read or the report not written; 2 usage error
+
+examples:
+  safeguard-nlp report out/demo_scan.parquet -o out/report.html
+  safeguard-nlp report out/demo_scan.parquet -o out/report.html --records corpora/demo/incidents.csv --group-col source
+  safeguard-nlp report sqlite:///out/demo.db --table signals -o out/report.html
+"""
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .batch.errors import ScanError, UsageError
+    from .report import write_report
+
+    risks = [c.strip() for c in args.high_risk.split(",") if c.strip()] if args.high_risk else None
+    if args.max_listed < 0:
+        print("safeguard-nlp report: --max-listed must be 0 or more", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        target = write_report(args.results, args.output, table=args.table, fmt=args.format, records=args.records,
+                              records_table=args.records_table, group_col=args.group_col, id_col=args.id_col,
+                              high_risk=risks, max_listed=args.max_listed, title=args.title)
+    except (UsageError, ValueError) as exc:
+        print(f"safeguard-nlp report: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ScanError, OSError) as exc:
+        print(f"safeguard-nlp report: failed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"wrote {target}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _add_report_parser(sub) -> None:
+    rp = sub.add_parser(
+        "report", help="a self-contained HTML audit report of a scan's output",
+        description="Read the output of safeguard-nlp scan (CSV, JSON Lines, Parquet, or a database table) and write "
+                    "one self-contained HTML file (no script, no network fetch): headline figures with sample sizes, "
+                    "flag rates with charts, the records lacking the child's voice and the missing-child episodes "
+                    "with risk factors, each with its evidence (offsets and rule ids; narrative snippets only when "
+                    "the scan was run with --with-snippets).",
+        epilog=REPORT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rp.add_argument("results", help="the scan output: a .csv, .jsonl or .parquet file (or a folder or glob of them), "
+                                    "or a database URL with --table")
+    rp.add_argument("-o", "--output", required=True, help="the HTML file to write")
+    rp.add_argument("--table", default=None, help="the table of a database URL (default: safeguard_signals)")
+    rp.add_argument("--format", choices=("csv", "jsonl", "parquet"), default=None,
+                    help="file format of RESULTS (default: from the file name)")
+    rp.add_argument("--records", default=None, metavar="INPUT",
+                    help="the scan's input (a file, or a database URL with --records-table), to break the figures "
+                         "down by --group-col, joined on the record id")
+    rp.add_argument("--records-table", default=None, help="the table of a database URL given to --records")
+    rp.add_argument("--group-col", default="source", help="the column of --records to group by (default: source)")
+    rp.add_argument("--id-col", default="id", help="the record id column of --records (default: id)")
+    rp.add_argument("--high-risk", default=None, metavar="CATEGORIES",
+                    help="comma-separated risk factors that put a missing-child episode on the list (default: any)")
+    rp.add_argument("--max-listed", type=int, default=500, help="most records in each list (default: 500)")
+    rp.add_argument("--title", default="Safeguarding audit report", help="the report's title")
+    rp.set_defaults(func=_cmd_report)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="safeguard-nlp", description="Safeguarding signals, with evidence, from incident narratives.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
@@ -228,7 +356,29 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--errors", action="store_true", help="list each wrong record with its evidence")
     ev.add_argument("--min-f1", type=float, default=None, help="exit 1 when a core signal's F1 is below this")
     ev.add_argument("--model", default=None, help="saved pipeline to use (default: models/safeguard_pipeline)")
+    ev.add_argument("--compare", nargs="?", const="", default=None, metavar="BUNDLE",
+                    help="show rules, model and combined side by side per signal; the models are BUNDLE, else those "
+                         "of a --model pipeline that carries them, else models/signal_models")
     ev.set_defaults(func=_cmd_evaluate)
+
+    tr = sub.add_parser("train", help="fit a scikit-learn model per signal and risk factor; choose on dev; save under models/",
+                        description="Fit on the train split a calibrated model per signal and risk-factor category "
+                                    "(text n-grams and the rules' spans as features); choose C and each signal's "
+                                    "decision rule (rules, model, or, and) on dev only; score test last, for the "
+                                    "manifest. Same data, same files.")
+    tr.add_argument("--train", default=None, help="training records (default: corpora/train.jsonl)")
+    tr.add_argument("--dev", default=None, help="records every choice is made on (default: corpora/dev.jsonl)")
+    tr.add_argument("--test", default=None, help="held-out records, scored once for the manifest (default: corpora/test.jsonl)")
+    tr.add_argument("--no-test", action="store_true", help="do not score a test split")
+    tr.add_argument("-o", "--output", default=None, help="bundle folder (default: models/signal_models)")
+    tr.add_argument("--pipeline-output", default=None,
+                    help="where to save the rule pipeline with the scores (default: models/safeguard_pipeline_scored)")
+    tr.add_argument("--no-pipeline", action="store_true", help="save the bundle only")
+    tr.add_argument("--min-gain", type=float, default=0.01,
+                    help="dev F1 a decision rule must gain over the rules alone to replace them (default: 0.01)")
+    tr.add_argument("--jobs", type=int, default=1, help="processes fitting in parallel (default: 1; the files do not depend on it)")
+    tr.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    tr.set_defaults(func=_cmd_train)
 
     bm = sub.add_parser("build-model", help="assemble the pipeline from the bundled rules and save it")
     bm.add_argument("-o", "--output", default=None, help="folder to save to (default: models/safeguard_pipeline)")
@@ -242,6 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_scan_parser(sub)
     _add_demo_parser(sub)
+    _add_report_parser(sub)
     return parser
 
 
