@@ -182,6 +182,10 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         evidence=args.evidence, model=args.model, state_dir=args.state_dir, restart=args.restart,
         progress=False if args.no_progress else None,
     )
+    if getattr(args, "scheduler", None):
+        from .dask import run_cli as run_on_dask
+
+        return run_on_dask(options, args.scheduler)
     return run_cli(options)
 
 
@@ -252,6 +256,12 @@ def _add_scan_parser(sub) -> None:
     run.add_argument("--state-dir", default=None, help="resume state of a file output (default: OUTPUT.scan-state)")
     run.add_argument("--restart", action="store_true", help="discard the state of an interrupted scan and start afresh")
     run.add_argument("--no-progress", action="store_true", help="no progress bar (there is none when stderr is not a terminal)")
+    run.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="run on the Dask distributed cluster whose scheduler is ADDRESS (tcp://host:8786; needs "
+                          "the dask extra on the client and the workers, which must see the same files): reads CSV, "
+                          "JSON Lines or Parquet files, writes -o OUT.parquet as a folder of Parquet parts with the "
+                          "rows of a local scan; --chunk-size records per partition; it does not resume (re-run it "
+                          "from the start after an interruption)")
     run.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
     sc.set_defaults(func=_cmd_scan)
 

@@ -220,7 +220,7 @@ def _police_incident(g: _Gen) -> str:
                     f"{adult} reports criminal damage to her car overnight, wing mirror snapped.",
                     f"Burglary at {g.r.randint(1, 99)} {g.pick(STREETS)}, rear door forced, laptop taken."]),
             g.pick(["No children involved.", "Complainant lives alone.", "Couple are child-free.", "",
-                    f"Witness lives at Childs Hill.", "Her son, 31, was the other driver."]),
+                    "Witness lives at Childs Hill.", "Her son, 31, was the other driver."]),
             g.pick(["Driver complained of whiplash, conveyed to hospital.", "No injuries.", "No one hurt.", ""]),
             g.pick(["Crime reported.", "Words of advice.", "Filed pending further enquiries.", "CCTV requested."]),
         ] if p)
@@ -255,12 +255,12 @@ def _missing(g: _Gen) -> str:
         f"Believed to be involved in county lines; links to a gang in {g.pick(FAR_TOWNS)}.",
         f"Has an older boyfriend (23) {pron} met online.",
         f"Talks to unknown men on Snapchat who have bought {poss} clothes and vapes.",
-        f"Open to CAMHS, history of self-harm; made comments about wanting to die last week.",
+        "Open to CAMHS, history of self-harm; made comments about wanting to die last week.",
         f"{name} drinks and has been smoking cannabis daily.",
         "Type 1 diabetic and has not taken insulin with them.",
-        f"Diagnosed with autism, struggles with change.",
+        "Diagnosed with autism, struggles with change.",
         f"{name} is looked after under a care order.",
-        f"Subject to a section 20 arrangement.",
+        "Subject to a section 20 arrangement.",
     ], g.r.randint(1, 3))
     if g.chance(0.12):
         risks = [f"No known risk factors; {name} has no previous missing episodes."]
@@ -270,7 +270,7 @@ def _missing(g: _Gen) -> str:
         f"Found in {g.pick(FAR_TOWNS)}, out of area. {name} refused to say who {pron} had been with.",
         f"Located safe. {name} told the officer {pron} 'just needed space' from {home}.",
         "Remains missing at time of writing, whereabouts unknown.",
-        f"Found at a hotel in the town centre with two adult males, both arrested.",
+        "Found at a hotel in the town centre with two adult males, both arrested.",
     ])
     return " ".join(p for p in [
         g.pick([f"MFH: {name} {g.pick(SURNAMES)}, {age}, reported missing by {reporter} at {g.time()}.",
@@ -285,7 +285,7 @@ def _missing(g: _Gen) -> str:
 
 def _social_care(g: _Gen) -> str:
     mum = g.adult(True)
-    (a, x, ga), (b, y, gb) = g.child(0, 8), g.child(6, 16)
+    (a, x, _), (b, y, gb) = g.child(0, 8), g.child(6, 16)
     kind = g.r.random()
     if kind < 0.4:
         return " ".join(p for p in [
@@ -485,6 +485,7 @@ def to_sqlite(csv_path: Union[str, Path], db_path: Union[str, Path], table: str 
     if not table.replace("_", "").isalnum():
         raise ValueError(f"not a plain table name: {table!r}")
     csv.field_size_limit(1 << 30)
+    Path(db_path).parent.mkdir(parents=True, exist_ok=True)
     n = 0
     with sqlite3.connect(str(db_path)) as conn, open(csv_path, encoding="utf-8-sig", newline="") as f:
         reader = csv.DictReader(f)

@@ -140,8 +140,10 @@ class PartStore:
         return self._done()
 
     def _lock(self) -> None:
-        import fcntl
-
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no lock, one scan per destination is then up to the caller
+            return
         fd = os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

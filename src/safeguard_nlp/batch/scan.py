@@ -260,19 +260,19 @@ def scan(options: ScanOptions) -> ScanReport:
     _validate(options)
     started = time.monotonic()
     model_path, version, checksum = _model_identity(options.model)
-    source = open_source(options.source, table=options.table, query=options.query, fmt=options.format,
-                         id_col=options.id_col, text_col=options.text_col, date_col=options.date_col,
-                         since=options.since, batch_size=max(options.chunk_size, 500))
+    sink = open_sink(options.dest, fmt=options.output_format, table=options.output_table,
+                     quarantine=options.quarantine, state_dir=options.state_dir)
     try:
-        sink = open_sink(options.dest, fmt=options.output_format, table=options.output_table,
-                         quarantine=options.quarantine, state_dir=options.state_dir)
+        source = open_source(options.source, table=options.table, query=options.query, fmt=options.format,
+                             id_col=options.id_col, text_col=options.text_col, date_col=options.date_col,
+                             since=options.since, batch_size=max(options.chunk_size, 500),
+                             exclude=getattr(sink, "files", ()))
         try:
-            report = _run(options, source, sink, model_path, version, checksum, started)
+            return _run(options, source, sink, model_path, version, checksum, started)
         finally:
-            sink.close()
+            source.close()
     finally:
-        source.close()
-    return report
+        sink.close()
 
 
 def _run(options: ScanOptions, source: Any, sink: Any, model_path: str, version: str, checksum: Optional[str],
@@ -384,9 +384,9 @@ def run_cli(options: ScanOptions) -> int:
         print("safeguard-nlp scan: interrupted; re-run the same command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - e.g. a full disk: the job failed, and a re-run resumes
-        log.debug("scan failed", exc_info=True)
-        print(f"safeguard-nlp scan: failed: {type(exc).__name__}: {str(exc)[:300]}; "
-              "re-run the same command to resume", file=sys.stderr)
+        # An OSError names a file and a cause; any other message might quote a value, so only its type is shown.
+        detail = f"{type(exc).__name__}: {exc}"[:300] if isinstance(exc, OSError) else type(exc).__name__
+        print(f"safeguard-nlp scan: failed: {detail}; re-run the same command to resume", file=sys.stderr)
         return EXIT_FAILED
     print(report.summary(), file=sys.stderr)
     return report.exit_status

@@ -28,7 +28,7 @@ from .errors import ScanError, UsageError
 from .sources import FORMATS, _db_error, format_of, is_url, open_engine, safe_url
 
 DEFAULT_OUTPUT_TABLE = "safeguard_signals"
-ROW_GROUP_ROWS = 65_536
+ROW_GROUP_ROWS = 16_384
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP's list).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -101,15 +101,27 @@ class FileSink(Sink):
         self.fmt = format_of(self.dest, fmt)
         if self.dest.is_dir():
             raise UsageError(f"the destination {dest} is a folder: name a file")
-        if not self.dest.parent.exists():
-            raise UsageError(f"no such folder: {self.dest.parent}")
+        try:
+            self.dest.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ScanError(f"cannot create the folder {self.dest.parent}: {exc.strerror}") from exc
         self.quarantine = Path(quarantine) if quarantine else default_quarantine_path(self.dest)
         self.quarantine_target = str(self.quarantine)
+        try:
+            self.quarantine_fmt = format_of(self.quarantine)
+        except UsageError:
+            self.quarantine_fmt = self.fmt
+        self.quarantine.parent.mkdir(parents=True, exist_ok=True)
         self.store = PartStore(Path(state_dir) if state_dir else self.dest.with_name(self.dest.name + ".scan-state"))
+
+    @property
+    def files(self) -> List[Path]:
+        """The files this sink writes (a folder source never reads them back)."""
+        return [self.dest, self.quarantine]
 
     def describe(self) -> Dict[str, Any]:
         return {"kind": "file", "dest": str(self.dest.resolve()), "format": self.fmt,
-                "quarantine": str(self.quarantine.resolve())}
+                "quarantine": str(self.quarantine.resolve()), "quarantine_format": self.quarantine_fmt}
 
     def open(self, fingerprint: Dict[str, Any], *, restart: bool = False) -> Dict[int, ChunkInfo]:
         return self.store.open(fingerprint, restart=restart)
@@ -138,7 +150,8 @@ class FileSink(Sink):
         tmp = target.with_name(f".{target.name}.tmp")
         names = R.QUARANTINE_COLUMNS if quarantine else R.COLUMNS
         tables = (self._quarantine_table(t) if quarantine else t.select(list(R.COLUMNS)) for t in self._tables())
-        writer = {"parquet": _write_parquet, "csv": _write_csv, "jsonl": _write_jsonl}[self.fmt]
+        writer = {"parquet": _write_parquet, "csv": _write_csv, "jsonl": _write_jsonl}[
+            self.quarantine_fmt if quarantine else self.fmt]
         writer(tmp, tables, names, R.quarantine_arrow_schema() if quarantine else R.arrow_schema())
         replace_durably(tmp, target)
 

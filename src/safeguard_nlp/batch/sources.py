@@ -70,8 +70,11 @@ def _known(path: Path) -> bool:
         return False
 
 
-def resolve_files(spec: str, fmt: Optional[str] = None) -> Tuple[Path, List[Path]]:
-    """The root and the sorted files of a file, a folder (its data files) or a glob pattern."""
+def resolve_files(spec: str, fmt: Optional[str] = None, exclude: Sequence[Path] = ()) -> Tuple[Path, List[Path]]:
+    """The root and the sorted files of a file, a folder (its data files) or a glob pattern.
+
+    ``exclude`` (a scan's own output files) and hidden files are never read from a folder or glob.
+    """
     path = Path(spec)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".") and (fmt or _known(p)))
@@ -84,6 +87,10 @@ def resolve_files(spec: str, fmt: Optional[str] = None) -> Tuple[Path, List[Path
         root = Path(fixed) if fixed.endswith(os.sep) else Path(fixed).parent
     else:
         raise UsageError(f"no such file or folder: {spec}")
+    if len(files) > 1 or not path.is_file():
+        skip = {p.resolve() for p in exclude}
+        files = [p for p in files if p.resolve() not in skip and not p.name.startswith(".")
+                 and ".scan-state" not in p.as_posix()]
     if not files:
         raise UsageError(f"no input files in {spec}")
     return root, files
@@ -159,9 +166,9 @@ class FileSource(Source):
     kind = "files"
 
     def __init__(self, spec: str, *, id_col: str = "id", text_col: str = "text", date_col: Optional[str] = None,
-                 fmt: Optional[str] = None, batch_size: int = 2000):
+                 fmt: Optional[str] = None, batch_size: int = 2000, exclude: Sequence[Path] = ()):
         self.spec = spec
-        self.root, self.files = resolve_files(spec, fmt)
+        self.root, self.files = resolve_files(spec, fmt, exclude)
         self.formats = [format_of(p, fmt) for p in self.files]
         self.id_col, self.text_col, self.date_col = id_col, text_col, date_col
         self.batch_size = batch_size
@@ -435,8 +442,13 @@ def open_engine(url: str, *, must_exist: bool = False):
     kwargs: Dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
-        if must_exist and db and db != ":memory:" and not db.startswith("file:") and not Path(db).is_file():
-            raise UsageError(f"no such SQLite database: {db}")
+        if db and db != ":memory:" and not db.startswith("file:"):
+            if must_exist and not Path(db).is_file():
+                raise UsageError(f"no such SQLite database: {db}")
+            try:
+                Path(db).parent.mkdir(parents=True, exist_ok=True)  # a new database file may need its folder
+            except OSError as exc:
+                raise ScanError(f"cannot create the folder of {db}: {exc.strerror}") from exc
         kwargs["connect_args"] = {"timeout": 120}
     try:
         return sa.create_engine(parsed, **kwargs)
@@ -464,7 +476,7 @@ def _db_error(exc: BaseException) -> str:
 
 def open_source(spec: str, *, table: Optional[str] = None, query: Optional[str] = None, fmt: Optional[str] = None,
                 id_col: str = "id", text_col: str = "text", date_col: Optional[str] = None,
-                since: Optional[str] = None, batch_size: int = 2000) -> Source:
+                since: Optional[str] = None, batch_size: int = 2000, exclude: Sequence[Path] = ()) -> Source:
     """The source named by ``spec``: a database URL, or a file, folder or glob."""
     if since is not None and not date_col:
         raise UsageError("--since needs --date-col")
@@ -476,7 +488,8 @@ def open_source(spec: str, *, table: Optional[str] = None, query: Optional[str] 
                          since=since, batch_size=batch_size)
     if table or query:
         raise UsageError("--table and --query need a database URL as the source")
-    return FileSource(spec, id_col=id_col, text_col=text_col, date_col=date_col, fmt=fmt, batch_size=batch_size)
+    return FileSource(spec, id_col=id_col, text_col=text_col, date_col=date_col, fmt=fmt, batch_size=batch_size,
+                      exclude=exclude)
 
 
 def read_records(source: Source, *, since: Optional[str] = None, max_chars: int = DEFAULT_MAX_CHARS,
