@@ -59,7 +59,8 @@ AGE_REGEXES: List[Tuple[str, "re.Pattern[str]", str]] = [
 SCHOOL_YEAR_BEFORE = re.compile(r"\((?:\s*\d{1,2}\s*,)?\s*(?i:y|yr|year)\s*\d{1,2}\b[^()]{0,20}\)")
 SCHOOL_YEAR_AFTER = re.compile(r"\b(?:Y|YR|Yr|Year)\s?\d{1,2}\b(?=\s+[A-Z])")
 #: Where a number (digits or a word) starts: the age regexes that begin with one are tried only there.
-NUMBER_START = re.compile(r"\d{1,2}|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.I)
+_FIRST_LETTERS = "".join(sorted({w[0] for w in _NUMBER_WORDS}))
+NUMBER_START = re.compile(rf"\d{{1,2}}|\b(?=[{_FIRST_LETTERS}])(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.I)
 _ANCHOR = "\\b(?P<n>"
 
 DATE_REGEXES = [

@@ -154,6 +154,7 @@ class ContextAnnotator:
         cues = self._cues(doc)
         terminators = {s for cid, s, e in cues if self.by_id[cid]["type"] == "TERMINATE"}
         fixed = self._fixed_subjects(spans)
+        bounds = [(s.start, s.end, s.label_) for s in spans]
         contexts = [
             blank_context()
             for _ in spans
@@ -163,7 +164,7 @@ class ContextAnnotator:
             ctype = cue["type"]
             if ctype == "TERMINATE":
                 continue
-            hits = self._scope(spans, cue, start, end, clause, soft, terminators)
+            hits = self._scope(bounds, cue, start, end, clause, soft, terminators)
             if not hits:
                 continue
             where = doc[start:end]
@@ -172,22 +173,22 @@ class ContextAnnotator:
                 ctx = contexts[idx]
                 ctx[ctype.lower()] = True
                 ctx["cues"].append(dict(applied))
-        people = [(i, s) for i, s in enumerate(spans) if s.label_ in PERSON_LABELS or s.label_ == PRONOUN_LABEL]
+        people = [(i, spans[i]) for i, (_, _, label) in enumerate(bounds) if label in PERSON_LABELS or label == PRONOUN_LABEL]
         self._segment = _segments(doc, clause)
         self._text_of = {(s.start, s.end): s.text.lower() for _, s in people}
         referents = self._resolve_pronouns(people, sentence)
         has_child = any(
-            s.label_ == "CHILD" and not c["negated"] and not c["hypothetical"] for s, c in zip(spans, contexts)
+            b[2] == "CHILD" and not c["negated"] and not c["hypothetical"] for b, c in zip(bounds, contexts)
         )
         self._lower = {i: self._text_of[(s.start, s.end)] for i, s in people}
         self._by_sentence: Dict[int, List[Tuple[int, Span]]] = {}
         for p in people:
             self._by_sentence.setdefault(sentence[p[1].start], []).append(p)
-        for i, span in enumerate(spans):
-            contexts[i]["clause"] = clause[span.start]
-            if span.label_ not in SUBJECT_LABELS:
+        for i, (start, _, label) in enumerate(bounds):
+            contexts[i]["clause"] = clause[start]
+            if label not in SUBJECT_LABELS:
                 continue
-            subject, who = self._subject(i, span, spans, people, referents, fixed, sentence, clause, has_child)
+            subject, who = self._subject(i, spans[i], spans, people, referents, fixed, sentence, clause, has_child)
             contexts[i]["subject"] = subject
             contexts[i]["subject_span"] = who
         doc._.sg_context = contexts
@@ -207,48 +208,49 @@ class ContextAnnotator:
                        for ocid, os, oe in multi)
         ]
 
-    def _scope(self, spans: List[Span], cue: Dict[str, Any], start: int, end: int, clause: List[int], soft: List[bool], terminators: set) -> List[int]:
+    def _scope(self, spans: List[Tuple[int, int, str]], cue: Dict[str, Any], start: int, end: int, clause: List[int], soft: List[bool], terminators: set) -> List[int]:
+        """Indices of the spans (given as start, end, label) that the cue at start:end reaches."""
         labels, excluded, window = cue["labels_set"], cue["except_set"], cue["window"]
 
-        def eligible(span: Span) -> bool:
-            if labels and span.label_ not in labels:
+        def eligible(s_start: int, s_end: int, label: str) -> bool:
+            if labels and label not in labels:
                 return False
-            return span.label_ not in excluded and not (span.start < end and span.end > start)
+            return label not in excluded and not (s_start < end and s_end > start)
 
         hits: List[int] = []
         if cue["direction"] in ("forward", "both"):
             prev, seen = end, set()
-            for i, span in enumerate(spans):
-                if span.start < end or not eligible(span):
+            for i, (s_start, s_end, label) in enumerate(spans):
+                if s_start < end or not eligible(s_start, s_end, label):
                     continue
-                if span.start >= len(clause) or clause[span.start] != clause[end - 1] or span.start - prev > window:
+                if s_start >= len(clause) or clause[s_start] != clause[end - 1] or s_start - prev > window:
                     break
-                gap = range(prev, span.start)
+                gap = range(prev, s_start)
                 if any(t in terminators for t in gap):
                     break
-                if cue["type"] == "NEGATED" and seen and any(soft[t] for t in gap) and span.label_ not in seen:
+                if cue["type"] == "NEGATED" and seen and any(soft[t] for t in gap) and label not in seen:
                     break
-                if cue["type"] == "NEGATED" and not seen and any(soft[t] for t in gap) and span.start - end > 1:
+                if cue["type"] == "NEGATED" and not seen and any(soft[t] for t in gap) and s_start - end > 1:
                     break
                 hits.append(i)
-                seen.add(span.label_)
-                prev = span.end
+                seen.add(label)
+                prev = s_end
         if cue["direction"] in ("backward", "both"):
             nxt, seen = start, set()
             for i in range(len(spans) - 1, -1, -1):
-                span = spans[i]
-                if span.end > start or not eligible(span):
+                s_start, s_end, label = spans[i]
+                if s_end > start or not eligible(s_start, s_end, label):
                     continue
-                if clause[span.end - 1] != clause[start] or nxt - span.end > window:
+                if clause[s_end - 1] != clause[start] or nxt - s_end > window:
                     break
-                gap = range(span.end, nxt)
+                gap = range(s_end, nxt)
                 if any(t in terminators for t in gap):
                     break
-                if cue["type"] not in ("ABSENT", "PRESENT") and any(soft[t] for t in gap) and (not seen or span.label_ not in seen):
+                if cue["type"] not in ("ABSENT", "PRESENT") and any(soft[t] for t in gap) and (not seen or label not in seen):
                     break
                 hits.append(i)
-                seen.add(span.label_)
-                nxt = span.start
+                seen.add(label)
+                nxt = s_start
         return hits
 
     def _fixed_subjects(self, spans: List[Span]) -> Dict[int, str]:
