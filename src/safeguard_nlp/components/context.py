@@ -23,7 +23,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 import srsly
 from spacy import util
 from spacy.language import Language
-from spacy.matcher import PhraseMatcher
+from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from .. import resources
@@ -71,6 +71,9 @@ REPORTING_WORDS = frozenset({"says", "said", "reports", "reported", "believes", 
                              "tells", "states", "stated", "explains", "explained", "worried", "concerned", "feels",
                              "found", "noticed", "saw", "heard", "called", "rang", "disclosed", "alleges", "alleged"})
 PRONOUN_LABEL = "PRONOUN"
+#: Relative pronouns, and how far after a person one may stand (past an age in brackets) to be about them.
+RELATIVE_PRONOUNS = frozenset({"who", "which", "that"})
+RELATIVE_GAP = 4
 #: Spans whose subject the signals use (and auditors read); others keep "unknown".
 SUBJECT_LABELS = frozenset({"CHILD", "ADULT", "PRONOUN", "INJURY", "MISSING", "RISK_FACTOR", "VOICE", "QUOTE",
                             "DEMEANOUR", "DA_VIOLENCE", "DOMESTIC_ABUSE"})
@@ -86,8 +89,14 @@ def _check_cue(entry: Dict[str, Any], n: int) -> None:
         raise ContextRuleError(f"{where}: needs a string 'id'")
     if entry.get("type") not in CUE_TYPES:
         raise ContextRuleError(f"{where}: 'type' must be one of {', '.join(CUE_TYPES)}")
-    if not isinstance(entry.get("terms"), list) or not entry["terms"]:
+    terms, patterns = entry.get("terms"), entry.get("patterns")
+    if terms is None and patterns is None:
+        raise ContextRuleError(f"{where}: needs 'terms' (phrases) or 'patterns' (token patterns), or both")
+    if terms is not None and (not isinstance(terms, list) or not terms):
         raise ContextRuleError(f"{where}: 'terms' must be a non-empty list of phrases")
+    if patterns is not None and (not isinstance(patterns, list) or not patterns
+                                 or not all(isinstance(p, list) and p for p in patterns)):
+        raise ContextRuleError(f"{where}: 'patterns' must be a non-empty list of spaCy token patterns (lists of dicts)")
     if entry["type"] not in ("PSEUDO", "TERMINATE") and entry.get("direction") not in DIRECTIONS:
         raise ContextRuleError(f"{where}: 'direction' must be one of {', '.join(DIRECTIONS)}")
     window = entry.get("window", 6)
@@ -125,6 +134,7 @@ class ContextAnnotator:
         self.cues: List[Dict[str, Any]] = []
         self.by_id: Dict[str, Dict[str, Any]] = {}
         self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self.token_matcher = Matcher(self.nlp.vocab)
 
     def initialize(self, get_examples=None, *, nlp: Optional[Language] = None, cues: Optional[Iterable[Dict[str, Any]]] = None) -> None:
         self.clear()
@@ -140,7 +150,13 @@ class ContextAnnotator:
             entry["labels_set"] = frozenset(entry.get("labels") or ())
             entry["except_set"] = frozenset(entry.get("except_labels") or ())
             self.by_id[entry["id"]] = entry
-            self.matcher.add(entry["id"], [self.nlp.make_doc(t) for t in entry["terms"]])
+            if entry.get("terms"):
+                self.matcher.add(entry["id"], [self.nlp.make_doc(t) for t in entry["terms"]])
+            if entry.get("patterns"):
+                try:
+                    self.token_matcher.add(entry["id"], entry["patterns"])
+                except (ValueError, KeyError) as err:
+                    raise ContextRuleError(f"context cue {n} ({entry['id']!r}): bad token pattern: {err}") from err
             self.cues.append(entry)
 
     def _serialisable(self) -> List[Dict[str, Any]]:
@@ -153,6 +169,7 @@ class ContextAnnotator:
         sentence, clause, soft = _boundaries(doc)
         cues = self._cues(doc)
         terminators = {s for cid, s, e in cues if self.by_id[cid]["type"] == "TERMINATE"}
+        relative = {t for t in terminators if doc[t].lower_ in RELATIVE_PRONOUNS}
         fixed = self._fixed_subjects(spans)
         bounds = [(s.start, s.end, s.label_) for s in spans]
         contexts = [
@@ -164,7 +181,7 @@ class ContextAnnotator:
             ctype = cue["type"]
             if ctype == "TERMINATE":
                 continue
-            hits = self._scope(bounds, cue, start, end, clause, soft, terminators)
+            hits = self._scope(bounds, cue, start, end, clause, soft, terminators, relative)
             if not hits:
                 continue
             where = doc[start:end]
@@ -197,6 +214,8 @@ class ContextAnnotator:
     def _cues(self, doc: Doc) -> List[Tuple[str, int, int]]:
         strings = self.nlp.vocab.strings
         raw = [(strings[m], s, e) for m, s, e in self.matcher(doc)]
+        if len(self.token_matcher):
+            raw += [(strings[m], s, e) for m, s, e in self.token_matcher(doc)]
         pseudo = [(s, e) for cid, s, e in raw if self.by_id[cid]["type"] == "PSEUDO"]
         cues = [(cid, s, e) for cid, s, e in raw if self.by_id[cid]["type"] != "PSEUDO"
                 and not any(s < pe and e > ps for ps, pe in pseudo)]
@@ -208,8 +227,14 @@ class ContextAnnotator:
                        for ocid, os, oe in multi)
         ]
 
-    def _scope(self, spans: List[Tuple[int, int, str]], cue: Dict[str, Any], start: int, end: int, clause: List[int], soft: List[bool], terminators: set) -> List[int]:
-        """Indices of the spans (given as start, end, label) that the cue at start:end reaches."""
+    def _scope(self, spans: List[Tuple[int, int, str]], cue: Dict[str, Any], start: int, end: int, clause: List[int], soft: List[bool],
+               terminators: set, relative: set = frozenset()) -> List[int]:
+        """Indices of the spans (given as start, end, label) that the cue at start:end reaches.
+
+        A relative pronoun just after a person ("her son (8) who is at school")
+        opens a clause about that person, so it does not stop a cue of where
+        they are (ABSENT, PRESENT) from reaching back to them.
+        """
         labels, excluded, window = cue["labels_set"], cue["except_set"], cue["window"]
 
         def eligible(s_start: int, s_end: int, label: str) -> bool:
@@ -236,6 +261,7 @@ class ContextAnnotator:
                 seen.add(label)
                 prev = s_end
         if cue["direction"] in ("backward", "both"):
+            locating = cue["type"] in ("ABSENT", "PRESENT")
             nxt, seen = start, set()
             for i in range(len(spans) - 1, -1, -1):
                 s_start, s_end, label = spans[i]
@@ -244,7 +270,7 @@ class ContextAnnotator:
                 if clause[s_end - 1] != clause[start] or nxt - s_end > window:
                     break
                 gap = range(s_end, nxt)
-                if any(t in terminators for t in gap):
+                if any(t in terminators and not (locating and t in relative and t - s_end <= RELATIVE_GAP) for t in gap):
                     break
                 if cue["type"] not in ("ABSENT", "PRESENT") and any(soft[t] for t in gap) and (not seen or label not in seen):
                     break
