@@ -1,0 +1,204 @@
+"""What each component does, on short invented sentences whose answers are known.
+
+The corpora measure accuracy; these pin behaviour the issue names one by one
+(shorthand, ages, context, who a span is about, the child's voice, absence),
+so a change to a rule that breaks one of them fails here by name.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import safeguard_nlp
+from safeguard_nlp.components.context import ContextRuleError
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return safeguard_nlp.build()
+
+
+def flags(nlp, text):
+    return nlp(text)._.signals
+
+
+# -- tokenizer ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, tokens", [
+    ("15yo", ["15", "yo"]),
+    ("14yrs", ["14", "yrs"]),
+    ("2314hrs", ["2314", "hrs"]),
+    ("x2 chn", ["x", "2", "chn"]),
+    ("4&7", ["4", "&", "7"]),
+    ("mum/dad", ["mum", "/", "dad"]),
+    ("IP's son", ["IP", "'s", "son"]),
+    ("her son (6)", ["her", "son", "(", "6", ")"]),
+    ("DOB 03/04/2012", ["DOB", "03/04/2012"]),
+    ("AT HIS MOTHER'S. ADVISED", ["AT", "HIS", "MOTHER", "'S", ".", "ADVISED"]),
+])
+def test_shorthand_tokens(nlp, text, tokens):
+    assert [t.text for t in nlp.make_doc(text)] == tokens
+
+
+@pytest.mark.parametrize("text", [
+    "Chn (4 & 7) asleep upstairs, not spoken to. PPN submitted.",
+    "Tia (6) said daddy hit mummy.",
+    "DA. Son (8) has a cut to his lip.",
+    "MFH Kai (13) not returned from school.",
+])
+def test_all_caps_reads_like_mixed_case(nlp, text):
+    assert flags(nlp, text.upper()) == flags(nlp, text)
+
+
+# -- ages ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, ages", [
+    ("Chn aged 4 and 7 present.", [4, 7]),
+    ("15yo female missing.", [15]),
+    ("Her son (6) was present.", [6]),
+    ("Baby 3 months old asleep.", [0]),
+    ("Incident 12/05/2024. Child DOB 03/04/2012 present.", [12]),
+    ("Her son, 26, was present.", []),
+    ("MISPER Edna, 88, left the ward.", []),
+])
+def test_child_ages(nlp, text, ages):
+    assert flags(nlp, text)["child_ages"] == ages
+
+
+def test_an_adult_son_is_not_a_child(nlp):
+    assert not flags(nlp, "Her son, 26, was present.")["children_present"]
+
+
+# -- context: negation, hypotheticals, history, pseudo-cues ---------------------------
+
+
+def test_negated_children(nlp):
+    s = flags(nlp, "IP has a bruise to her left arm. No chn present.")
+    assert s["injury"] and not s["children_present"] and not s["lacks_child_voice"]
+
+
+@pytest.mark.parametrize("text", [
+    "No injuries seen. Son (8) present.",
+    "Son (8) present. If he is injured mum will call back.",
+    "Son (8) present, old bruise to his shin has since faded.",
+])
+def test_negated_hypothetical_and_healed_injuries_do_not_count(nlp, text):
+    s = flags(nlp, text)
+    assert s["children_present"] and not s["injury"] and not s["child_injury"]
+
+
+def test_a_pseudo_cue_does_not_negate(nlp):
+    s = flags(nlp, "No further concerns. Son (8) has a bruise to his cheek.")
+    assert s["injury"] and s["child_injury"]
+
+
+def test_evidence_keeps_the_discarded_span_and_its_cue(nlp):
+    doc = nlp("No injuries seen. Son (8) present.")
+    items = doc._.evidence["injury"]
+    assert items and not any(i["accepted"] for i in items)
+    negated = [i for i in items if i["negated"]]
+    assert negated and negated[0]["reason"] == "negated"
+    assert any(c["type"] == "negated" and c["rule"].startswith("neg.") for c in negated[0]["cues"])
+
+
+def test_planned_referral_is_not_a_referral(nlp):
+    assert not flags(nlp, "Referral to CSC will be made if it happens again.")["referral"]
+    assert flags(nlp, "PPN submitted to MASH.")["referral"]
+
+
+# -- who a span is about -----------------------------------------------------------------
+
+
+def test_a_parents_drug_use_is_not_the_childs(nlp):
+    s = flags(nlp, "Mum (34) uses cannabis daily. Her son Tyler (15) was present and said he is fine.")
+    assert s["children_present"] and "substance_misuse" not in s["risk_factors"]
+
+
+def test_a_childs_drug_use_is_a_risk_factor(nlp):
+    s = flags(nlp, "Tyler (15) smokes cannabis daily and was reported missing.")
+    assert s["missing_episode"] and "substance_misuse" in s["risk_factors"]
+
+
+def test_a_childs_injury_and_a_parents_injury(nlp):
+    child = flags(nlp, "DA. Son (8) has a cut to his lip.")
+    parent = flags(nlp, "IP has a cut to her lip. Son (8) present.")
+    assert child["injury"] and child["child_injury"]
+    assert parent["injury"] and not parent["child_injury"]
+
+
+def test_a_missing_adult_is_not_a_missing_episode(nlp):
+    s = flags(nlp, "MISPER Edna, 88, left the ward.")
+    assert not s["missing_episode"] and not s["children_present"]
+
+
+# -- the child's voice -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, voice", [
+    ("Tia (6) said daddy hit mummy.", True),
+    ("Baby (4 months) alert and smiling on mum's lap.", True),
+    ("Chn (4 & 7) asleep upstairs, not spoken to. PPN submitted.", False),
+    ("Chn spoken to.", False),
+    ("Jay (14) present. He said nothing to officers.", False),
+])
+def test_child_voice(nlp, text, voice):
+    s = flags(nlp, text)
+    assert s["children_present"]
+    assert s["child_voice"] is voice
+    assert s["lacks_child_voice"] is (not voice)
+
+
+def test_signing_in_is_not_speech(nlp):
+    s = flags(nlp, "Tyler (14) signed in at registration and was not seen after break.")
+    assert not s["child_voice"]
+
+
+# -- children said to be elsewhere -------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "The children (9 and 12) are at their nan's tonight. Mum assaulted by partner.",
+    "KIDS (7 & 9) WERE AT HIS MOTHER'S. PARTNER KICKED IP.",
+    "Younger siblings (8, 5) were at their grandparents' overnight.",
+    "Their two children, both at primary school, were not involved.",
+    "Mum reviewed. Her son (8) who is at school today is doing well.",
+])
+def test_children_elsewhere_are_not_present(nlp, text):
+    assert not flags(nlp, text)["children_present"]
+
+
+def test_a_child_shouted_at_is_still_present(nlp):
+    assert flags(nlp, "Son (8) was in the room when partner shouted at mum.")["children_present"]
+
+
+def test_an_unborn_baby_is_not_a_child_present(nlp):
+    s = flags(nlp, "Maternity triage. 25yo, 34/40, ex-partner threatened to stamp on the baby.")
+    assert not s["children_present"]
+
+
+# -- context cues as data: clear errors ------------------------------------------------
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"id": "x", "type": "NEGATED", "direction": "forward"}, "'terms'"),
+    ({"id": "x", "type": "NEGATED", "direction": "forward", "terms": []}, "'terms' must be"),
+    ({"id": "x", "type": "NEGATED", "direction": "forward", "patterns": [{"LOWER": "no"}]}, "'patterns' must be"),
+    ({"id": "x", "type": "NEGATED", "direction": "forward", "patterns": [[{"LOWER": {"BAD": "no"}}]]}, "bad token pattern"),
+    ({"id": "x", "type": "SOMETIMES", "terms": ["no"]}, "'type' must be"),
+    ({"id": "x", "type": "NEGATED", "direction": "sideways", "terms": ["no"]}, "'direction' must be"),
+])
+def test_bad_cue_entries_are_named(entry, message):
+    nlp = safeguard_nlp.build()
+    with pytest.raises(ContextRuleError, match=message) as err:
+        nlp.get_pipe("safeguard_context").add_cues([entry])
+    assert "'x'" in str(err.value)
+
+
+def test_token_pattern_cues_survive_to_disk(nlp, tmp_path):
+    nlp.to_disk(tmp_path / "p")
+    reloaded = safeguard_nlp.load(tmp_path / "p")
+    text = "KIDS (7 & 9) WERE AT THEIR NANS. PARTNER KICKED IP."
+    assert reloaded(text)._.signals == nlp(text)._.signals
+    assert not reloaded(text)._.signals["children_present"]
