@@ -3,7 +3,8 @@
 spaCy's English tokenizer keeps ``15yo``, ``14yrs``, ``2314hrs``, ``x2`` and
 ``4&7`` whole, so a rule for "15" + "yo" never sees them. This tokenizer is
 the English one plus a few infixes that split digits from the letters glued to
-them, and a full stop after an ALL-CAPS possessive ("MOTHER'S."); everything else (exceptions, URLs, ``O/S``) is spaCy's own behaviour.
+them, and a suffix for the full stop after an ALL-CAPS possessive
+("MOTHER'S."); everything else (exceptions, URLs) is spaCy's own behaviour.
 """
 
 from __future__ import annotations
