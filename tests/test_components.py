@@ -7,10 +7,15 @@ so a change to a rule that breaks one of them fails here by name.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 import safeguard_nlp
 from safeguard_nlp.components.context import ContextRuleError
+
+MODEL_ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -202,3 +207,29 @@ def test_token_pattern_cues_survive_to_disk(nlp, tmp_path):
     text = "KIDS (7 & 9) WERE AT THEIR NANS. PARTNER KICKED IP."
     assert reloaded(text)._.signals == nlp(text)._.signals
     assert not reloaded(text)._.signals["children_present"]
+
+
+# -- the warm vocabulary ------------------------------------------------------------------
+
+
+def test_bundled_vocabulary_is_what_train_and_dev_give():
+    """resources/vocabulary.txt is regenerated from train and dev only, never typed or taken from test."""
+    from safeguard_nlp import vocabulary
+    from safeguard_nlp.pipeline import blank
+
+    texts = [json.loads(line)["text"] for split in ("train", "dev")
+             for line in (MODEL_ROOT / "corpora" / f"{split}.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert vocabulary.bundled_words() == vocabulary.words_of(texts, blank())
+
+
+def test_loaded_pipeline_has_warm_lexemes_and_the_same_output(nlp):
+    from safeguard_nlp import vocabulary
+
+    loaded = safeguard_nlp.load()
+    assert "mum" in vocabulary.bundled_words()
+    assert all(w in loaded.vocab for w in ("mum", "MUM", "Mum"))
+    text = "MUM (34) ASSAULTED BY PARTNER. CHN (4 & 7) ASLEEP, NOT SPOKEN TO. PPN SUBMITTED."
+    with loaded.memory_zone():
+        inside = loaded(text)._.signals
+    assert inside == nlp(text)._.signals
+    assert all(w in loaded.vocab for w in ("mum", "MUM", "Mum"))

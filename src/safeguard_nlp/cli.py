@@ -33,6 +33,17 @@ def _cmd_corpus_stats(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_corpus_vocabulary(args: argparse.Namespace) -> int:
+    from .vocabulary import write_bundled
+
+    if any(Path(f).name.startswith("test") for f in args.files):
+        print("corpus vocabulary: the test split never feeds the pipeline", file=sys.stderr)
+        return EXIT_USAGE
+    target, count = write_bundled(args.files, args.min_count)
+    print(f"corpus vocabulary: wrote {count} words to {target}; run `safeguard-nlp build-model`")
+    return EXIT_OK
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     if args.compare is not None:
         return _cmd_evaluate_compare(args)
@@ -359,6 +370,10 @@ def build_parser() -> argparse.ArgumentParser:
     stats = corpus_sub.add_parser("stats", help="print a Markdown table of label counts per file")
     stats.add_argument("files", nargs="+")
     stats.set_defaults(func=_cmd_corpus_stats)
+    vocab = corpus_sub.add_parser("vocabulary", help="rewrite the pipeline's warm word list from train/dev corpus files")
+    vocab.add_argument("files", nargs="+")
+    vocab.add_argument("--min-count", type=int, default=2)
+    vocab.set_defaults(func=_cmd_corpus_vocabulary)
 
     ev = sub.add_parser("evaluate", help="score the pipeline on an annotated JSONL file")
     ev.add_argument("file")

@@ -12,6 +12,7 @@ from spacy.language import Language
 
 # Importing the component modules registers their factories.
 from .components import ages, context, entities, signals, tokenizer, voice  # noqa: F401
+from . import vocabulary
 
 PIPE_NAMES = ("safeguard_entities", "safeguard_ages", "safeguard_context", "safeguard_voice", "safeguard_signals")
 MODEL_DIRNAME = "safeguard_pipeline"
@@ -22,14 +23,20 @@ class ModelNotFoundError(FileNotFoundError):
     """No saved pipeline where one was looked for."""
 
 
+def blank() -> Language:
+    """A blank English pipeline with the incident-shorthand tokenizer and no components."""
+    return spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "safeguard_nlp.tokenizer.v1"}}})
+
+
 def build() -> Language:
     """Assemble the pipeline from the rules bundled in the package."""
     from . import __version__
 
-    nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "safeguard_nlp.tokenizer.v1"}}})
+    nlp = blank()
     for name in PIPE_NAMES:
         nlp.add_pipe(name)
     nlp.initialize()
+    vocabulary.add_words(nlp, vocabulary.bundled_words())
     nlp.meta.update({"name": "safeguard_pipeline", "version": __version__, "description": "safeguard-nlp rule pipeline",
                      "license": "MIT", "author": "safeguard-nlp"})
     return nlp
@@ -65,6 +72,7 @@ def load(path: Optional[Union[str, Path]] = None) -> Language:
     if not (target / "config.cfg").is_file():
         raise ModelNotFoundError(f"{target} is not a saved spaCy pipeline (no config.cfg)")
     nlp = spacy.load(target)
+    vocabulary.warm(nlp)
     signals.register_extensions()
     nlp.meta["safeguard_checksum"] = model_checksum(target)
     return nlp
