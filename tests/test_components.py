@@ -215,11 +215,10 @@ def test_token_pattern_cues_survive_to_disk(nlp, tmp_path):
 def test_bundled_vocabulary_is_what_train_and_dev_give():
     """resources/vocabulary.txt is regenerated from train and dev only, never typed or taken from test."""
     from safeguard_nlp import vocabulary
-    from safeguard_nlp.pipeline import blank
 
     texts = [json.loads(line)["text"] for split in ("train", "dev")
              for line in (MODEL_ROOT / "corpora" / f"{split}.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
-    assert vocabulary.bundled_words() == vocabulary.words_of(texts, blank())
+    assert vocabulary.bundled_words() == vocabulary.words_of(texts)
 
 
 def test_loaded_pipeline_has_warm_lexemes_and_the_same_output(nlp):

@@ -40,7 +40,7 @@ def _cmd_corpus_vocabulary(args: argparse.Namespace) -> int:
         print("corpus vocabulary: the test split never feeds the pipeline", file=sys.stderr)
         return EXIT_USAGE
     target, count = write_bundled(args.files, args.min_count)
-    print(f"corpus vocabulary: wrote {count} words to {target}; run `safeguard-nlp build-model`")
+    print(f"corpus vocabulary: wrote {count} words to {target}")
     return EXIT_OK
 
 
@@ -370,7 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     stats = corpus_sub.add_parser("stats", help="print a Markdown table of label counts per file")
     stats.add_argument("files", nargs="+")
     stats.set_defaults(func=_cmd_corpus_stats)
-    vocab = corpus_sub.add_parser("vocabulary", help="rewrite the pipeline's warm word list from train/dev corpus files")
+    vocab = corpus_sub.add_parser("vocabulary", help="rewrite the word list the pipeline warms its tokenizer with, from train/dev corpus files")
     vocab.add_argument("files", nargs="+")
     vocab.add_argument("--min-count", type=int, default=2)
     vocab.set_defaults(func=_cmd_corpus_vocabulary)

@@ -36,7 +36,6 @@ def build() -> Language:
     for name in PIPE_NAMES:
         nlp.add_pipe(name)
     nlp.initialize()
-    vocabulary.add_words(nlp, vocabulary.bundled_words())
     nlp.meta.update({"name": "safeguard_pipeline", "version": __version__, "description": "safeguard-nlp rule pipeline",
                      "license": "MIT", "author": "safeguard-nlp"})
     return nlp
