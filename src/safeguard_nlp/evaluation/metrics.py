@@ -28,7 +28,8 @@ def _counts() -> Dict[str, int]:
     return {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
 
 
-def _scores(c: Dict[str, int]) -> Dict[str, Any]:
+def scores_of(c: Dict[str, int]) -> Dict[str, Any]:
+    """Precision, recall, F1 (None where undefined) and support from tp/fp/fn counts."""
     tp, fp, fn = c["tp"], c["fp"], c["fn"]
     precision = tp / (tp + fp) if tp + fp else None
     recall = tp / (tp + fn) if tp + fn else None
@@ -89,8 +90,8 @@ def evaluate(records: Iterable[Record], nlp: Optional[Language] = None, *, batch
     n = len(records)
     return {
         "n": n,
-        "signals": {name: _scores(c) for name, c in signal_counts.items()},
-        "risk_factors": {**{cat: _scores(c) for cat, c in rf_counts.items()}, "micro": _scores(micro)},
+        "signals": {name: scores_of(c) for name, c in signal_counts.items()},
+        "risk_factors": {**{cat: scores_of(c) for cat, c in rf_counts.items()}, "micro": scores_of(micro)},
         "child_ages": {"exact_match": ages_right / n if n else None, "correct": ages_right, "n": n},
         "errors": errors,
     }

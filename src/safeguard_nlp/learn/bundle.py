@@ -158,18 +158,23 @@ def write_files(path: PathLike, manifest: bytes, files: Mapping[str, bytes]) -> 
             (tmp / name).write_bytes(data)
         (tmp / MANIFEST).write_bytes(manifest)
         os.chmod(tmp, 0o755)
-        if target.exists():
-            old = target.with_name(f".{target.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            target.rename(old)
-            tmp.rename(target)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(target)
+        swap_into_place(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def swap_into_place(tmp: Path, target: Path) -> None:
+    """Move the finished folder ``tmp`` to ``target``, replacing what is there by renames, never by a half-written folder."""
+    if target.exists():
+        old = target.with_name(f".{target.name}.old")
+        if old.exists():
+            shutil.rmtree(old)
+        target.rename(old)
+        tmp.rename(target)
+        shutil.rmtree(old)
+    else:
+        tmp.rename(target)
 
 
 def _check_name(name: str, *, where: str) -> None:

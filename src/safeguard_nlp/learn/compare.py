@@ -7,6 +7,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..evaluation.metrics import scores_of
 from ..schema import BOOL_SIGNALS, CORE_SIGNALS, RISK_FACTORS
 from .decide import DERIVED, RF_PREFIX, TARGETS, apply_decisions, rules_value
 
@@ -20,15 +21,7 @@ def prf(gold: Sequence[bool], pred: Sequence[bool]) -> Dict[str, Any]:
     p = np.asarray(pred, dtype=bool)
     tp, fp, fn = int((g & p).sum()), int((~g & p).sum()), int((g & ~p).sum())
     tn = int(len(g) - tp - fp - fn)
-    precision = tp / (tp + fp) if tp + fp else None
-    recall = tp / (tp + fn) if tp + fn else None
-    if precision is None and recall is None:
-        f1 = None
-    elif not precision or not recall:
-        f1 = 0.0
-    else:
-        f1 = 2 * precision * recall / (precision + recall)
-    return {"tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": precision, "recall": recall, "f1": f1, "support": tp + fn}
+    return scores_of({"tp": tp, "fp": fp, "fn": fn, "tn": tn})
 
 
 def f1_of(gold: Sequence[bool], pred: Sequence[bool]) -> float:

@@ -30,7 +30,7 @@ from sklearn.metrics import average_precision_score, log_loss
 from sklearn.model_selection import StratifiedKFold
 
 from ..text import clean_text, is_blank, squeeze_spaces
-from .bundle import FORMAT, FORMAT_VERSION, SignalModels, dump_model, library_versions
+from .bundle import FORMAT, FORMAT_VERSION, SignalModels, dump_model, library_versions, swap_into_place
 from .compare import compare_outputs, f1_of, gold_value, predict_in_batches, rounded
 from .decide import DERIVED, DERIVED_TARGETS, PREFERENCE, TARGETS, rules_value
 from .features import COLUMNS_FILE, DEFAULT_FEATURES, FeatureBuilder
@@ -344,15 +344,7 @@ def save_scored_pipeline(models: SignalModels, path, *, nlp=None) -> str:
     try:
         scored.to_disk(tmp)
         tmp.chmod(0o755)
-        if target.exists():
-            old = target.with_name(f".{target.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            target.rename(old)
-            tmp.rename(target)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(target)
+        swap_into_place(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
