@@ -646,8 +646,7 @@ def run_cli(options: Any, scheduler: str) -> int:
     """``safeguard-nlp scan ... --scheduler ADDRESS``: the summary to stderr, and the exit status."""
     import sys
 
-    from .batch.errors import ScanError, UsageError
-    from .batch.scan import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
+    from .batch.scan import EXIT_USAGE, cli_exit
 
     try:
         import dask  # noqa: F401
@@ -655,24 +654,8 @@ def run_cli(options: Any, scheduler: str) -> int:
     except ImportError:
         print("safeguard-nlp scan: --scheduler needs Dask: pip install 'safeguard-nlp[dask]'", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        report = scan(options, scheduler)
-    except UsageError as exc:
-        print(f"safeguard-nlp scan: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except ScanError as exc:
-        print(f"safeguard-nlp scan: failed: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except KeyboardInterrupt:
-        print("safeguard-nlp scan: interrupted; a --scheduler scan does not resume: re-run it", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except Exception as exc:  # noqa: BLE001 - a worker's error: its type only (a message may quote a narrative)
-        log.debug("dask scan failed", exc_info=True)
-        print(f"safeguard-nlp scan: failed: {type(exc).__name__}; re-run the same command (a --scheduler scan "
-              "starts again from the beginning)", file=sys.stderr)
-        return EXIT_FAILED
-    print(report.summary(), file=sys.stderr)
-    return report.exit_status
+    return cli_exit(lambda: scan(options, scheduler), oserror_detail=False,
+                    rerun="re-run the same command (a --scheduler scan does not resume: it starts again from the beginning)")
 
 
 __all__ = ["annotate", "output_meta", "parquet_schema", "plan_units", "read_unit", "run_cli", "scan", "worker_counters", "worker_identity"]

@@ -26,7 +26,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import rows as R
 from .checkpoint import STATE_VERSION, add_stats, chunk_digest
@@ -372,8 +372,18 @@ def _shown(target: str) -> str:
 
 def run_cli(options: ScanOptions) -> int:
     """Run a scan for the command line: the summary to stderr, and the exit status."""
+    return cli_exit(lambda: scan(options), rerun="re-run the same command to resume", oserror_detail=True)
+
+
+def cli_exit(run: Callable[[], ScanReport], *, rerun: str, oserror_detail: bool) -> int:
+    """Run a scan, print its summary or why it failed to stderr, and give the exit status.
+
+    ``rerun`` says what re-running does; an error's message is printed only for
+    usage and scan errors (and an OSError's with ``oserror_detail``, as it names a
+    file and a cause): any other message might quote a narrative, so only its type is.
+    """
     try:
-        report = scan(options)
+        report = run()
     except UsageError as exc:
         print(f"safeguard-nlp scan: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -381,12 +391,12 @@ def run_cli(options: ScanOptions) -> int:
         print(f"safeguard-nlp scan: failed: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
-        print("safeguard-nlp scan: interrupted; re-run the same command to resume", file=sys.stderr)
+        print(f"safeguard-nlp scan: interrupted; {rerun}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except Exception as exc:  # noqa: BLE001 - e.g. a full disk: the job failed, and a re-run resumes
-        # An OSError names a file and a cause; any other message might quote a value, so only its type is shown.
-        detail = f"{type(exc).__name__}: {exc}"[:300] if isinstance(exc, OSError) else type(exc).__name__
-        print(f"safeguard-nlp scan: failed: {detail}; re-run the same command to resume", file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - e.g. a full disk or a worker's error: the job failed
+        log.debug("scan failed", exc_info=True)
+        detail = f"{type(exc).__name__}: {exc}"[:300] if oserror_detail and isinstance(exc, OSError) else type(exc).__name__
+        print(f"safeguard-nlp scan: failed: {detail}; {rerun}", file=sys.stderr)
         return EXIT_FAILED
     print(report.summary(), file=sys.stderr)
     return report.exit_status
