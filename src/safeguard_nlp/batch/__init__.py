@@ -11,10 +11,11 @@
 from __future__ import annotations
 
 from .errors import ScanError, SourceChangedError, StateMismatchError, UsageError
+from .process import WarmPipeline
 from .rows import COLUMNS, QUARANTINE_COLUMNS, SPARK_SCHEMA
 from .scan import EXIT_FAILED, EXIT_OK, EXIT_QUARANTINED, EXIT_USAGE, ScanOptions, ScanReport, scan
 
 __all__ = [
     "COLUMNS", "EXIT_FAILED", "EXIT_OK", "EXIT_QUARANTINED", "EXIT_USAGE", "QUARANTINE_COLUMNS", "SPARK_SCHEMA",
-    "ScanError", "ScanOptions", "ScanReport", "SourceChangedError", "StateMismatchError", "UsageError", "scan",
+    "ScanError", "ScanOptions", "ScanReport", "SourceChangedError", "StateMismatchError", "UsageError", "WarmPipeline", "scan",
 ]

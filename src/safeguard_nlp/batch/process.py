@@ -115,12 +115,60 @@ def make_record(seq: int, raw_id: Any, raw_text: Any, raw_date: Any, location: O
     return Record(seq, record_id, text, date_text(raw_date), location, problem)
 
 
+#: New strings a WarmPipeline may add before it is reloaded (about 5 a record: roughly 50,000 records, 70 MB).
+DEFAULT_STRING_BUDGET = 250_000
+
+
+class WarmPipeline:
+    """The pipeline, run without memory zones, reloaded from disk when its vocabulary outgrows a budget.
+
+    Inside ``nlp.memory_zone()`` spaCy's tokenizer caches nothing and every new
+    lexeme is dropped when the zone closes, so each chunk of a scan would start
+    cold. Out of a zone the caches stay warm but grow with every new word; a
+    reload once ``max_new_strings`` strings have been added bounds memory (a saw
+    tooth, not a flat line) for one load every few tens of thousands of records.
+    Outputs do not depend on it: the pipeline keeps no state between records.
+    """
+
+    def __init__(self, path: Any, max_new_strings: int = DEFAULT_STRING_BUDGET):
+        if max_new_strings < 1:
+            raise ValueError(f"max_new_strings must be at least 1, got {max_new_strings}")
+        self.path = path
+        self.max_new_strings = max_new_strings
+        self.reloads = 0
+        self.nlp: Any = None
+        self._load()
+
+    def _load(self) -> None:
+        import gc
+
+        from ..pipeline import load
+
+        self.nlp = None
+        gc.collect()
+        self.nlp = load(self.path)
+        self._base = len(self.nlp.vocab.strings)
+
+    def get(self) -> Any:
+        """The pipeline to use now (reloaded first when the budget is spent)."""
+        if len(self.nlp.vocab.strings) - self._base > self.max_new_strings:
+            self.reloads += 1
+            self._load()
+        return self.nlp
+
+
 def _run(nlp: Any, texts: Sequence[Optional[str]], batch_size: int) -> List[Union[dict, Exception]]:
-    """Results for ``texts``; an exception in the batch is isolated to the records that raise."""
+    """Results for ``texts``; an exception in the batch is isolated to the records that raise.
+
+    ``nlp`` is a pipeline (run in a memory zone) or a :class:`WarmPipeline` (run without one).
+    """
     from ..api import annotate, explain
 
+    zone = not isinstance(nlp, WarmPipeline)
+    if not zone:
+        nlp = nlp.get()
     try:
-        return list(annotate(texts, nlp, batch_size=batch_size))
+        return list(annotate(texts, nlp, batch_size=batch_size, memory_zone=zone))
     except Exception:  # noqa: BLE001 - redo one by one so one bad record cannot sink the chunk
         out: List[Union[dict, Exception]] = []
         for text in texts:

@@ -31,7 +31,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from . import rows as R
 from .checkpoint import STATE_VERSION, add_stats, chunk_digest
 from .errors import ScanError, SourceChangedError, UsageError
-from .process import DEFAULT_MAX_CHARS, Record, process_records
+from .process import DEFAULT_MAX_CHARS, Record, WarmPipeline, process_records
 from .sinks import DEFAULT_OUTPUT_TABLE, open_sink
 from .sources import chunked, open_source, read_records
 
@@ -133,11 +133,9 @@ _worker: Dict[str, Any] = {}
 def _init_worker(model: Optional[str], evidence: str, snippets: bool, batch_size: int) -> None:
     """Pool initializer: load the pipeline once for this process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the scanning process's to handle
-    from ..pipeline import load
-
-    nlp = load(model)
-    _worker["nlp"] = nlp
-    _worker["ctx"] = R.RowContext.for_nlp(nlp, evidence=evidence, snippets=snippets)
+    warm = WarmPipeline(model)
+    _worker["nlp"] = warm
+    _worker["ctx"] = R.RowContext.for_nlp(warm.nlp, evidence=evidence, snippets=snippets)
     _worker["batch_size"] = batch_size
 
 
@@ -169,14 +167,12 @@ def _model_identity(model: Optional[str]) -> Tuple[str, str, Optional[str]]:
 _loaded: Dict[Tuple[str, Optional[str]], Any] = {}
 
 
-def _pipeline(model_path: str, checksum: Optional[str]) -> Any:
+def _pipeline(model_path: str, checksum: Optional[str]) -> WarmPipeline:
     """The pipeline for in-process scans, loaded once per process for the same model files."""
     key = (model_path, checksum)
     if key not in _loaded:
-        from ..pipeline import load
-
         _loaded.clear()
-        _loaded[key] = load(model_path)
+        _loaded[key] = WarmPipeline(model_path)
     return _loaded[key]
 
 
@@ -306,7 +302,7 @@ def _run(options: ScanOptions, source: Any, sink: Any, model_path: str, version:
     nlp = ctx = None
     if options.workers == 1:
         nlp = _pipeline(model_path, checksum)
-        ctx = R.RowContext.for_nlp(nlp, evidence=options.evidence, snippets=options.with_snippets)
+        ctx = R.RowContext.for_nlp(nlp.nlp, evidence=options.evidence, snippets=options.with_snippets)
     else:
         executor = ProcessPoolExecutor(
             max_workers=options.workers, mp_context=multiprocessing.get_context("spawn"),
