@@ -17,7 +17,7 @@ from spacy.language import Language
 
 import safeguard_nlp
 from safeguard_nlp import cli
-from safeguard_nlp.batch import COLUMNS, QUARANTINE_COLUMNS, ScanOptions, scan
+from safeguard_nlp.batch import COLUMNS, QUARANTINE_COLUMNS, ScanOptions, WarmPipeline, scan
 from safeguard_nlp.batch.errors import SourceChangedError, StateMismatchError, UsageError
 from safeguard_nlp.batch.sinks import escape_csv_cell
 from safeguard_nlp.schema import SIGNAL_FIELDS
@@ -246,10 +246,10 @@ def _explode(doc):
 @pytest.fixture()
 def exploding_pipeline(monkeypatch):
     """In-process scans use a pipeline that raises on one word, as a buggy rule would."""
-    nlp = safeguard_nlp.load()
-    nlp.add_pipe("safeguard_test_explode", first=True)
-    monkeypatch.setattr(scan_module, "_pipeline", lambda path, checksum: nlp)
-    return nlp
+    warm = WarmPipeline(None)
+    warm.nlp.add_pipe("safeguard_test_explode", first=True)
+    monkeypatch.setattr(scan_module, "_pipeline", lambda path, checksum: warm)
+    return warm.nlp
 
 
 def test_a_record_whose_processing_raises_is_quarantined_and_the_batch_goes_on(tmp_path, recs, reference, exploding_pipeline):
