@@ -133,6 +133,12 @@ def test_a_childs_injury_and_a_parents_injury(nlp):
     assert parent["injury"] and not parent["child_injury"]
 
 
+def test_an_age_stays_in_its_own_sentence_and_with_the_person_it_is_glued_to(nlp):
+    # "officers; the 9yo": the age is not the officers'; "Mum rang - 14yo daughter": not mum's.
+    assert flags(nlp, "IP has a cut to her lip. Both children were seen by officers; the 9yo has a scratch to his arm.")["child_injury"]
+    assert not flags(nlp, "Mum rang - 14yo daughter kicking off. Mum has a cut lip.")["child_injury"]
+
+
 def test_a_missing_adult_is_not_a_missing_episode(nlp):
     s = flags(nlp, "MISPER Edna, 88, left the ward.")
     assert not s["missing_episode"] and not s["children_present"]
