@@ -161,6 +161,11 @@ def test_child_voice(nlp, text, voice):
     assert s["lacks_child_voice"] is (not voice)
 
 
+def test_the_patient_is_the_child_the_note_opens_with(nlp):
+    s = flags(nlp, "15yo female brought in by ambulance. Pt told me she wanted it all to stop.")
+    assert s["child_voice"] and not s["lacks_child_voice"]
+
+
 def test_signing_in_is_not_speech(nlp):
     s = flags(nlp, "Tyler (14) signed in at registration and was not seen after break.")
     assert not s["child_voice"]

@@ -301,8 +301,10 @@ class AgeFinder:
         names = self._names(doc, ages, people)
         # "Pt" is whoever the note is about: a child when the first person it names is one.
         first = next((s for s in self._group if s.label_ in PERSON_LABELS and s.kb_id_ != "patient"), None)
+        # "15yo female ... Pt told me": the first person counts with the label their age gives them.
+        first_label = None if first is None else relabel.get((first.start, first.end), first.label_)
         lone_first = next((a for a in ages if a["person"] is None), None)
-        child_note = (first is not None and first.label_ == "CHILD") or (
+        child_note = first_label == "CHILD" or (
             lone_first is not None and max(lone_first["values"]) < ADULT_AGE and (first is None or lone_first["token_start"] < first.start))
         if child_note:
             for s in self._group:
