@@ -139,6 +139,15 @@ def test_an_age_stays_in_its_own_sentence_and_with_the_person_it_is_glued_to(nlp
     assert not flags(nlp, "Mum rang - 14yo daughter kicking off. Mum has a cut lip.")["child_injury"]
 
 
+@pytest.mark.parametrize("text", [
+    "Callum (14) pushed his mother into the door and she has a cut above her eye.",   # a name known to be a boy's
+    "Her son Zorin (14) pushed her into the door and she has a cut above her eye.",   # a name introduced by 'son'
+])
+def test_she_is_not_a_boy_named_in_the_same_sentence(nlp, text):
+    s = flags(nlp, text)
+    assert s["injury"] and not s["child_injury"]
+
+
 def test_a_missing_adult_is_not_a_missing_episode(nlp):
     s = flags(nlp, "MISPER Edna, 88, left the ward.")
     assert not s["missing_episode"] and not s["children_present"]

@@ -71,6 +71,8 @@ REPORTING_WORDS = frozenset({"says", "said", "reports", "reported", "believes", 
                              "tells", "states", "stated", "explains", "explained", "worried", "concerned", "feels",
                              "found", "noticed", "saw", "heard", "called", "rang", "disclosed", "alleges", "alleged"})
 PRONOUN_LABEL = "PRONOUN"
+#: What may stand between a word for a person and their name ("Mum (Hollie, 26)", "son: Kai"); a comma lists people instead.
+NAME_JOINERS = frozenset({"(", ":"})
 #: Relative pronouns, and how far after a person one may stand (past an age in brackets) to be about them.
 RELATIVE_PRONOUNS = frozenset({"who", "which", "that"})
 RELATIVE_GAP = 4
@@ -193,6 +195,7 @@ class ContextAnnotator:
         people = [(i, spans[i]) for i, (_, _, label) in enumerate(bounds) if label in PERSON_LABELS or label == PRONOUN_LABEL]
         self._segment = _segments(doc, clause)
         self._text_of = {(s.start, s.end): s.text.lower() for _, s in people}
+        self._name_gender = self._names_gender(doc, people)
         referents = self._resolve_pronouns(people, sentence)
         has_child = any(
             b[2] == "CHILD" and not c["negated"] and not c["hypothetical"] for b, c in zip(bounds, contexts)
@@ -405,7 +408,26 @@ class ContextAnnotator:
         return ("child" if span.label_ == "CHILD" else "adult"), [span.start, span.end]
 
     def _gender(self, span: Span) -> Optional[str]:
-        return self.gender.get(self._text_of.get((span.start, span.end)) or span.text.lower())
+        text = self._text_of.get((span.start, span.end)) or span.text.lower()
+        g = self.gender.get(text)
+        return g if g is not None else self._name_gender.get(text)
+
+    def _names_gender(self, doc: Doc, people: List[Tuple[int, Span]]) -> Dict[str, str]:
+        """A name takes the gender of the word that introduces it ("daughter Amber", "Mr Holloway",
+        "Mum (Hollie, 26)", "Tyler Ross"), wherever else it recurs."""
+        out: Dict[str, str] = {}
+        previous: Optional[Span] = None
+        for _, span in people:
+            if span.label_ == PRONOUN_LABEL:
+                continue
+            text = span.text.lower()
+            if (span.kb_id_ == "named" and previous is not None and text not in self.gender and text not in out
+                    and span.start - previous.end <= 1 and all(t.text in NAME_JOINERS for t in doc[previous.end : span.start])):
+                g = self.gender.get(previous.text.lower()) or out.get(previous.text.lower())
+                if g in ("f", "m"):
+                    out[text] = g
+            previous = span
+        return out
 
     def _resolve_pronouns(self, people: List[Tuple[int, Span]], sentence: List[int]) -> Dict[int, Optional[Span]]:
         """Each pronoun's referent, by gender and salience.
