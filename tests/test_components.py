@@ -148,6 +148,11 @@ def test_she_is_not_a_boy_named_in_the_same_sentence(nlp, text):
     assert s["injury"] and not s["child_injury"]
 
 
+def test_taking_a_phone_off_someone_is_not_a_missing_phone(nlp):
+    assert not flags(nlp, "Dad tried to take her phone off her and she pushed him. Yasmin (15) said he grabbed her.")["missing_episode"]
+    assert flags(nlp, "Yasmin (15) did not come home from school, phone off.")["missing_episode"]
+
+
 def test_a_missing_adult_is_not_a_missing_episode(nlp):
     s = flags(nlp, "MISPER Edna, 88, left the ward.")
     assert not s["missing_episode"] and not s["children_present"]

@@ -246,6 +246,10 @@ class ContextAnnotator:
             return label not in excluded and not (s_start < end and s_end > start)
 
         hits: List[int] = []
+        if cue.get("within"):
+            # A phrase in which the span's words mean something else ("took her phone off her"): only the spans inside it.
+            return [i for i, (s_start, s_end, label) in enumerate(spans)
+                    if start <= s_start and s_end <= end and (not labels or label in labels) and label not in excluded]
         if cue["direction"] in ("forward", "both"):
             prev, seen = end, set()
             for i, (s_start, s_end, label) in enumerate(spans):
