@@ -203,6 +203,11 @@ def test_a_child_shouted_at_is_still_present(nlp):
     assert flags(nlp, "Son (8) was in the room when partner shouted at mum.")["children_present"]
 
 
+def test_a_child_who_assaulted_someone_was_present(nlp):
+    s = flags(nlp, "Visit to mum. Her son Kyle (17) shoved her into the banister and she has bruising to her back. Kyle was not home today.")
+    assert s["children_present"] and not s["child_injury"]
+
+
 def test_an_unborn_baby_is_not_a_child_present(nlp):
     s = flags(nlp, "Maternity triage. 25yo, 34/40, ex-partner threatened to stamp on the baby.")
     assert not s["children_present"]
