@@ -180,6 +180,12 @@ def test_the_patient_is_the_child_the_note_opens_with(nlp):
     assert s["child_voice"] and not s["lacks_child_voice"]
 
 
+def test_a_resolved_she_keeps_the_child_in_focus_across_sentences(nlp):
+    # The last sentence names nobody; its "She" is the "She" of the sentence before, not the friend named there.
+    s = flags(nlp, "Keeley (15) came home late. She met a man through a friend's post and they chatted for weeks. She said she loves him.")
+    assert s["child_voice"]
+
+
 def test_signing_in_is_not_speech(nlp):
     s = flags(nlp, "Tyler (14) signed in at registration and was not seen after break.")
     assert not s["child_voice"]

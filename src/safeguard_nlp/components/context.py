@@ -442,23 +442,32 @@ class ContextAnnotator:
         about others.
         """
         out: Dict[int, Optional[Span]] = {}
-        named: List[Span] = []
+        # (where, who): each person named, and each subject pronoun once resolved (it keeps its referent
+        # the centre of attention: "Keeley ... She said ... She met Zee through a friend's story. She ...").
+        named: List[Tuple[Span, Span]] = []
         for idx, span in people:
             if span.label_ != PRONOUN_LABEL:
-                named.append(span)
+                named.append((span, span))
                 continue
             g = self._gender(span)
-            fits = [p for p in named if g is None or self._gender(p) in (None, g)]
-            lay = [p for p in fits if p.kb_id_ != "professional"] or fits
+            fits = [(w, p) for w, p in named if g is None or self._gender(p) in (None, g)]
+            lay = [x for x in fits if x[1].kb_id_ != "professional"] or fits
             if not lay:
                 out[idx] = None
                 continue
             if span.text.lower() in NON_AGENT_PRONOUNS:
                 # "Mum reported her missing": her is not Mum.
-                lay = [p for p in lay if not (sentence[p.start] == sentence[span.start] and span.start - p.end <= OBJECT_GAP)] or lay
-            segment = [p for p in lay if self._segment[p.start] == self._segment[span.start]]
-            here = [p for p in lay if sentence[p.start] == sentence[span.start]]
-            out[idx] = (segment or here)[0] if (segment or here) else _first_of_last_sentence(lay, sentence)
+                lay = [x for x in lay if not (sentence[x[0].start] == sentence[span.start] and span.start - x[0].end <= OBJECT_GAP)] or lay
+            segment = [x for x in lay if self._segment[x[0].start] == self._segment[span.start]]
+            here = [x for x in lay if sentence[x[0].start] == sentence[span.start]]
+            if segment or here:
+                target = (segment or here)[0][1]
+            else:
+                last = sentence[lay[-1][0].start]
+                target = next(x for x in lay if sentence[x[0].start] == last)[1]
+            out[idx] = target
+            if span.text.lower() in SUBJECT_PRONOUNS:
+                named.append((span, target))
         return out
 
     # -- serialisation ----------------------------------------------------
