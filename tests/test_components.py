@@ -186,6 +186,11 @@ def test_a_resolved_she_keeps_the_child_in_focus_across_sentences(nlp):
     assert s["child_voice"]
 
 
+def test_a_possessive_glued_to_its_word_only_qualifies_the_speaker(nlp):
+    # In capitals "IP'S" is one token; the son, not the IP, rang and spoke.
+    assert flags(nlp, "IP'S SON (12) RANG 999 SAYING STEPDAD WAS 'HITTING MUM'.")["child_voice"]
+
+
 def test_signing_in_is_not_speech(nlp):
     s = flags(nlp, "Tyler (14) signed in at registration and was not seen after break.")
     assert not s["child_voice"]

@@ -553,7 +553,7 @@ def _first_of_last_sentence(candidates: List[Span], sentence: List[int]) -> Span
 
 def _is_possessor(doc: Doc, span: Span) -> bool:
     """"IP's son": the IP only qualifies the son."""
-    return span.end < len(doc) and doc[span.end].lower_ in ("'s", "’s", "'")
+    return (span.end < len(doc) and doc[span.end].lower_ in ("'s", "’s", "'")) or span[-1].lower_.endswith(("'s", "’s"))
 
 
 def _unknown_name(tok) -> bool:
