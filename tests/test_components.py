@@ -153,6 +153,10 @@ def test_taking_a_phone_off_someone_is_not_a_missing_phone(nlp):
     assert flags(nlp, "Yasmin (15) did not come home from school, phone off.")["missing_episode"]
 
 
+def test_an_injury_is_not_the_companions(nlp):
+    assert flags(nlp, "9yo male with autism, attended with his foster carer with a 3cm bruise behind R ear.")["child_injury"]
+
+
 def test_a_missing_adult_is_not_a_missing_episode(nlp):
     s = flags(nlp, "MISPER Edna, 88, left the ward.")
     assert not s["missing_episode"] and not s["children_present"]

@@ -71,6 +71,9 @@ REPORTING_WORDS = frozenset({"says", "said", "reports", "reported", "believes", 
                              "tells", "states", "stated", "explains", "explained", "worried", "concerned", "feels",
                              "found", "noticed", "saw", "heard", "called", "rang", "disclosed", "alleges", "alleged"})
 PRONOUN_LABEL = "PRONOUN"
+#: The person after these came along or found someone: not whose injury it is ("brought in by mum", "with his carer").
+COMPANION_LINKERS = frozenset({"with", "by"})
+_DETERMINERS = frozenset({"his", "her", "their", "the", "a", "an", "its", "my", "our"})
 #: What may stand between a word for a person and their name ("Mum (Hollie, 26)", "son: Kai"); a comma lists people instead.
 NAME_JOINERS = frozenset({"(", ":"})
 #: Relative pronouns, and how far after a person one may stand (past an age in brackets) to be about them.
@@ -328,12 +331,13 @@ class ContextAnnotator:
             if after and after[0][1].start - span.end <= 1 and (
                     _is_possessor(doc, after[0][1]) or after[0][1].text.lower() in ("her", "his", "their")):
                 return self._person_subject(after[0], referents)
-            before = [p for p in before if p[1].kb_id_ != "professional"]
+            before = [p for p in before if p[1].kb_id_ != "professional" and not _accompanies(doc, p[1])]
             if before:
                 # Who has the injury: the subject of its own stretch of sentence, else of the sentence.
                 segment = [p for p in before if self._segment[p[1].start] == self._segment[span.start]]
                 return self._person_subject((segment or before)[0], referents)
-            lay = [p for p in people if p[1].end <= span.start and p[1].kb_id_ != "professional" and p[1].label_ != PRONOUN_LABEL]
+            lay = [p for p in people if p[1].end <= span.start and p[1].kb_id_ != "professional" and p[1].label_ != PRONOUN_LABEL
+                   and not _accompanies(doc, p[1])]
             if lay:
                 return self._person_subject((None, _first_of_last_sentence([p[1] for p in lay], sentence)), referents)
             return "unknown", None
@@ -560,6 +564,14 @@ def _unknown_name(tok) -> bool:
     """A capitalised word that reads as the name of someone whose age we do not know ("Jess says")."""
     text = tok.text
     return tok.is_alpha and len(text) > 1 and text[0].isupper() and text[1:].islower() and not tok.is_stop and not tok.is_sent_start
+
+
+def _accompanies(doc: Doc, person: Span) -> bool:
+    """"attended with his foster carer", "found by a member of public": a companion or finder, not the one hurt."""
+    k = person.start - 1
+    while k >= 0 and doc[k].lower_ in _DETERMINERS:
+        k -= 1
+    return k >= 0 and doc[k].lower_ in COMPANION_LINKERS
 
 
 def _reports(doc: Doc, person: Span) -> bool:
