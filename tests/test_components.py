@@ -157,6 +157,10 @@ def test_an_injury_is_not_the_companions(nlp):
     assert flags(nlp, "9yo male with autism, attended with his foster carer with a 3cm bruise behind R ear.")["child_injury"]
 
 
+def test_a_colon_starts_a_new_stretch_for_whose_injury(nlp):
+    assert flags(nlp, "Call from Mrs Jarvis: her daughter Amber (17) came home with a black eye after her boyfriend hit her.")["child_injury"]
+
+
 def test_a_missing_adult_is_not_a_missing_episode(nlp):
     s = flags(nlp, "MISPER Edna, 88, left the ward.")
     assert not s["missing_episode"] and not s["children_present"]

@@ -523,7 +523,7 @@ def _boundaries(doc: Doc) -> Tuple[List[int], List[int], List[bool]]:
 
 def _segments(doc: Doc, clause: List[int]) -> List[int]:
     """Per token: the stretch of its clause between commas (a finer unit for who-did-what)."""
-    comma = doc.vocab.strings.add(",")
+    marks = {doc.vocab.strings.add(","), doc.vocab.strings.add(":")}
     out: List[int] = []
     n = 0
     previous = None
@@ -531,7 +531,7 @@ def _segments(doc: Doc, clause: List[int]) -> List[int]:
         if previous is not None and clause[i] != previous:
             n += 1
         out.append(n)
-        if orth == comma:
+        if orth in marks:
             n += 1
         previous = clause[i]
     return out
