@@ -161,6 +161,10 @@ def test_a_colon_starts_a_new_stretch_for_whose_injury(nlp):
     assert flags(nlp, "Call from Mrs Jarvis: her daughter Amber (17) came home with a black eye after her boyfriend hit her.")["child_injury"]
 
 
+def test_an_injury_in_a_stretch_naming_nobody_is_the_one_hit(nlp):
+    assert flags(nlp, "Mum (26) and daughter Skye (3) brought in after partner threw a remote which hit Skye on the forehead - 1cm graze.")["child_injury"]
+
+
 def test_a_missing_adult_is_not_a_missing_episode(nlp):
     s = flags(nlp, "MISPER Edna, 88, left the ward.")
     assert not s["missing_episode"] and not s["children_present"]

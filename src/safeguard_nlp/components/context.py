@@ -204,6 +204,7 @@ class ContextAnnotator:
             b[2] == "CHILD" and not c["negated"] and not c["hypothetical"] for b, c in zip(bounds, contexts)
         )
         self._lower = {i: self._text_of[(s.start, s.end)] for i, s in people}
+        self._violence = {t for s in spans if s.label_ == "DA_VIOLENCE" and s.kb_id_ == "physical" for t in range(s.start, s.end)}
         self._by_sentence: Dict[int, List[Tuple[int, Span]]] = {}
         for p in people:
             self._by_sentence.setdefault(sentence[p[1].start], []).append(p)
@@ -335,6 +336,11 @@ class ContextAnnotator:
             if before:
                 # Who has the injury: the subject of its own stretch of sentence, else of the sentence.
                 segment = [p for p in before if self._segment[p[1].start] == self._segment[span.start]]
+                if not segment:
+                    # No one in its own stretch: the one the violence was done to ("hit Skye on the forehead - graze").
+                    hurt = [p for p in before if self._victim(doc, p[1])]
+                    if hurt:
+                        return self._person_subject(hurt[-1], referents)
                 return self._person_subject((segment or before)[0], referents)
             lay = [p for p in people if p[1].end <= span.start and p[1].kb_id_ != "professional" and p[1].label_ != PRONOUN_LABEL
                    and not _accompanies(doc, p[1])]
@@ -384,6 +390,16 @@ class ContextAnnotator:
         if earlier:
             return self._person_subject(earlier[-1], referents)
         return "unknown", None
+
+    def _victim(self, doc: Doc, person: Span) -> bool:
+        """The person right after a violent act ("punched her"), or the subject of a passive one ("Santi was punched")."""
+        acts = self._violence
+        if person.start - 1 in acts or (person.start >= 2 and person.start - 2 in acts and doc[person.start - 1].lower_ in ("at", "on")):
+            return True
+        k = person.end
+        while k < len(doc) and k - person.end < 4 and doc[k].lower_ in ("was", "were", "been", "got", "being", "had", "has", "also", "then"):
+            k += 1
+        return k > person.end and k in acts
 
     def _missing_subject(self, span, before, after, referents, has_child, clause) -> Tuple[str, Optional[List[int]]]:
         """Who is missing: the nearest person beside the word, not the one reporting or finding them."""
