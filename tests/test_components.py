@@ -133,6 +133,38 @@ def test_a_childs_injury_and_a_parents_injury(nlp):
     assert parent["injury"] and not parent["child_injury"]
 
 
+def test_an_age_stays_in_its_own_sentence_and_with_the_person_it_is_glued_to(nlp):
+    # "officers; the 9yo": the age is not the officers'; "Mum rang - 14yo daughter": not mum's.
+    assert flags(nlp, "IP has a cut to her lip. Both children were seen by officers; the 9yo has a scratch to his arm.")["child_injury"]
+    assert not flags(nlp, "Mum rang - 14yo daughter kicking off. Mum has a cut lip.")["child_injury"]
+
+
+@pytest.mark.parametrize("text", [
+    "Callum (14) pushed his mother into the door and she has a cut above her eye.",   # a name known to be a boy's
+    "Her son Zorin (14) pushed her into the door and she has a cut above her eye.",   # a name introduced by 'son'
+])
+def test_she_is_not_a_boy_named_in_the_same_sentence(nlp, text):
+    s = flags(nlp, text)
+    assert s["injury"] and not s["child_injury"]
+
+
+def test_taking_a_phone_off_someone_is_not_a_missing_phone(nlp):
+    assert not flags(nlp, "Dad tried to take her phone off her and she pushed him. Yasmin (15) said he grabbed her.")["missing_episode"]
+    assert flags(nlp, "Yasmin (15) did not come home from school, phone off.")["missing_episode"]
+
+
+def test_an_injury_is_not_the_companions(nlp):
+    assert flags(nlp, "9yo male with autism, attended with his foster carer with a 3cm bruise behind R ear.")["child_injury"]
+
+
+def test_a_colon_starts_a_new_stretch_for_whose_injury(nlp):
+    assert flags(nlp, "Call from Mrs Jarvis: her daughter Amber (17) came home with a black eye after her boyfriend hit her.")["child_injury"]
+
+
+def test_an_injury_in_a_stretch_naming_nobody_is_the_one_hit(nlp):
+    assert flags(nlp, "Mum (26) and daughter Skye (3) brought in after partner threw a remote which hit Skye on the forehead - 1cm graze.")["child_injury"]
+
+
 def test_a_missing_adult_is_not_a_missing_episode(nlp):
     s = flags(nlp, "MISPER Edna, 88, left the ward.")
     assert not s["missing_episode"] and not s["children_present"]
@@ -153,6 +185,22 @@ def test_child_voice(nlp, text, voice):
     assert s["children_present"]
     assert s["child_voice"] is voice
     assert s["lacks_child_voice"] is (not voice)
+
+
+def test_the_patient_is_the_child_the_note_opens_with(nlp):
+    s = flags(nlp, "15yo female brought in by ambulance. Pt told me she wanted it all to stop.")
+    assert s["child_voice"] and not s["lacks_child_voice"]
+
+
+def test_a_resolved_she_keeps_the_child_in_focus_across_sentences(nlp):
+    # The last sentence names nobody; its "She" is the "She" of the sentence before, not the friend named there.
+    s = flags(nlp, "Keeley (15) came home late. She met a man through a friend's post and they chatted for weeks. She said she loves him.")
+    assert s["child_voice"]
+
+
+def test_a_possessive_glued_to_its_word_only_qualifies_the_speaker(nlp):
+    # In capitals "IP'S" is one token; the son, not the IP, rang and spoke.
+    assert flags(nlp, "IP'S SON (12) RANG 999 SAYING STEPDAD WAS 'HITTING MUM'.")["child_voice"]
 
 
 def test_signing_in_is_not_speech(nlp):
@@ -176,6 +224,11 @@ def test_children_elsewhere_are_not_present(nlp, text):
 
 def test_a_child_shouted_at_is_still_present(nlp):
     assert flags(nlp, "Son (8) was in the room when partner shouted at mum.")["children_present"]
+
+
+def test_a_child_who_assaulted_someone_was_present(nlp):
+    s = flags(nlp, "Visit to mum. Her son Kyle (17) shoved her into the banister and she has bruising to her back. Kyle was not home today.")
+    assert s["children_present"] and not s["child_injury"]
 
 
 def test_an_unborn_baby_is_not_a_child_present(nlp):

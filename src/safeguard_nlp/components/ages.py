@@ -21,6 +21,8 @@ from .. import resources
 from .entities import DEFAULT_SPANS_KEY, MENTION_LABELS, PERSON_LABELS
 
 ADULT_AGE = 18
+#: Sentence and clause ends: an age never belongs to a person on the other side of one ("the DSL. Leon (14)").
+_AGE_STOPS = frozenset({".", "!", "?", ";", "|"})
 
 _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -211,12 +213,15 @@ class AgeFinder:
 
     def _attach(self, span: Span, people: List[Span], unit: str) -> Optional[Span]:
         """The person mention right before the age, else right after it."""
-        before = [p for p in people if p.end <= span.start and span.start - p.end <= self.attach_window]
+        doc = span.doc
+        before = [p for p in people if p.end <= span.start and span.start - p.end <= self.attach_window
+                  and not any(t.text in _AGE_STOPS or "\n" in t.text for t in doc[p.end : span.start])]
+        after = [] if unit == "years_attached" else [p for p in people if p.start >= span.end and p.start - span.end <= 2]
+        # "MUM - 14YO DAUGHTER": an age glued to the person after it is theirs, not the one before the dash.
+        if before and after and after[0].start == span.end and before[-1].end < span.start:
+            return after[0]
         if before:
             return before[-1]
-        if unit in ("years_attached",):
-            return None
-        after = [p for p in people if p.start >= span.end and p.start - span.end <= 2]
         return after[0] if after else None
 
     def _name_before(self, doc: Doc, span: Span) -> Optional[Span]:
@@ -296,8 +301,10 @@ class AgeFinder:
         names = self._names(doc, ages, people)
         # "Pt" is whoever the note is about: a child when the first person it names is one.
         first = next((s for s in self._group if s.label_ in PERSON_LABELS and s.kb_id_ != "patient"), None)
+        # "15yo female ... Pt told me": the first person counts with the label their age gives them.
+        first_label = None if first is None else relabel.get((first.start, first.end), first.label_)
         lone_first = next((a for a in ages if a["person"] is None), None)
-        child_note = (first is not None and first.label_ == "CHILD") or (
+        child_note = first_label == "CHILD" or (
             lone_first is not None and max(lone_first["values"]) < ADULT_AGE and (first is None or lone_first["token_start"] < first.start))
         if child_note:
             for s in self._group:

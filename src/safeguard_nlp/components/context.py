@@ -71,6 +71,11 @@ REPORTING_WORDS = frozenset({"says", "said", "reports", "reported", "believes", 
                              "tells", "states", "stated", "explains", "explained", "worried", "concerned", "feels",
                              "found", "noticed", "saw", "heard", "called", "rang", "disclosed", "alleges", "alleged"})
 PRONOUN_LABEL = "PRONOUN"
+#: The person after these came along or found someone: not whose injury it is ("brought in by mum", "with his carer").
+COMPANION_LINKERS = frozenset({"with", "by"})
+_DETERMINERS = frozenset({"his", "her", "their", "the", "a", "an", "its", "my", "our"})
+#: What may stand between a word for a person and their name ("Mum (Hollie, 26)", "son: Kai"); a comma lists people instead.
+NAME_JOINERS = frozenset({"(", ":"})
 #: Relative pronouns, and how far after a person one may stand (past an age in brackets) to be about them.
 RELATIVE_PRONOUNS = frozenset({"who", "which", "that"})
 RELATIVE_GAP = 4
@@ -193,11 +198,13 @@ class ContextAnnotator:
         people = [(i, spans[i]) for i, (_, _, label) in enumerate(bounds) if label in PERSON_LABELS or label == PRONOUN_LABEL]
         self._segment = _segments(doc, clause)
         self._text_of = {(s.start, s.end): s.text.lower() for _, s in people}
+        self._name_gender = self._names_gender(doc, people)
         referents = self._resolve_pronouns(people, sentence)
         has_child = any(
             b[2] == "CHILD" and not c["negated"] and not c["hypothetical"] for b, c in zip(bounds, contexts)
         )
         self._lower = {i: self._text_of[(s.start, s.end)] for i, s in people}
+        self._violence = {t for s in spans if s.label_ == "DA_VIOLENCE" and s.kb_id_ == "physical" for t in range(s.start, s.end)}
         self._by_sentence: Dict[int, List[Tuple[int, Span]]] = {}
         for p in people:
             self._by_sentence.setdefault(sentence[p[1].start], []).append(p)
@@ -243,6 +250,10 @@ class ContextAnnotator:
             return label not in excluded and not (s_start < end and s_end > start)
 
         hits: List[int] = []
+        if cue.get("within"):
+            # A phrase in which the span's words mean something else ("took her phone off her"): only the spans inside it.
+            return [i for i, (s_start, s_end, label) in enumerate(spans)
+                    if start <= s_start and s_end <= end and (not labels or label in labels) and label not in excluded]
         if cue["direction"] in ("forward", "both"):
             prev, seen = end, set()
             for i, (s_start, s_end, label) in enumerate(spans):
@@ -321,12 +332,18 @@ class ContextAnnotator:
             if after and after[0][1].start - span.end <= 1 and (
                     _is_possessor(doc, after[0][1]) or after[0][1].text.lower() in ("her", "his", "their")):
                 return self._person_subject(after[0], referents)
-            before = [p for p in before if p[1].kb_id_ != "professional"]
+            before = [p for p in before if p[1].kb_id_ != "professional" and not _accompanies(doc, p[1])]
             if before:
                 # Who has the injury: the subject of its own stretch of sentence, else of the sentence.
                 segment = [p for p in before if self._segment[p[1].start] == self._segment[span.start]]
+                if not segment:
+                    # No one in its own stretch: the one the violence was done to ("hit Skye on the forehead - graze").
+                    hurt = [p for p in before if self._victim(doc, p[1])]
+                    if hurt:
+                        return self._person_subject(hurt[-1], referents)
                 return self._person_subject((segment or before)[0], referents)
-            lay = [p for p in people if p[1].end <= span.start and p[1].kb_id_ != "professional" and p[1].label_ != PRONOUN_LABEL]
+            lay = [p for p in people if p[1].end <= span.start and p[1].kb_id_ != "professional" and p[1].label_ != PRONOUN_LABEL
+                   and not _accompanies(doc, p[1])]
             if lay:
                 return self._person_subject((None, _first_of_last_sentence([p[1] for p in lay], sentence)), referents)
             return "unknown", None
@@ -374,6 +391,16 @@ class ContextAnnotator:
             return self._person_subject(earlier[-1], referents)
         return "unknown", None
 
+    def _victim(self, doc: Doc, person: Span) -> bool:
+        """The person right after a violent act ("punched her"), or the subject of a passive one ("Santi was punched")."""
+        acts = self._violence
+        if person.start - 1 in acts or (person.start >= 2 and person.start - 2 in acts and doc[person.start - 1].lower_ in ("at", "on")):
+            return True
+        k = person.end
+        while k < len(doc) and k - person.end < 4 and doc[k].lower_ in ("was", "were", "been", "got", "being", "had", "has", "also", "then"):
+            k += 1
+        return k > person.end and k in acts
+
     def _missing_subject(self, span, before, after, referents, has_child, clause) -> Tuple[str, Optional[List[int]]]:
         """Who is missing: the nearest person beside the word, not the one reporting or finding them."""
         doc = span.doc
@@ -405,7 +432,26 @@ class ContextAnnotator:
         return ("child" if span.label_ == "CHILD" else "adult"), [span.start, span.end]
 
     def _gender(self, span: Span) -> Optional[str]:
-        return self.gender.get(self._text_of.get((span.start, span.end)) or span.text.lower())
+        text = self._text_of.get((span.start, span.end)) or span.text.lower()
+        g = self.gender.get(text)
+        return g if g is not None else self._name_gender.get(text)
+
+    def _names_gender(self, doc: Doc, people: List[Tuple[int, Span]]) -> Dict[str, str]:
+        """A name takes the gender of the word that introduces it ("daughter Amber", "Mr Holloway",
+        "Mum (Hollie, 26)", "Tyler Ross"), wherever else it recurs."""
+        out: Dict[str, str] = {}
+        previous: Optional[Span] = None
+        for _, span in people:
+            if span.label_ == PRONOUN_LABEL:
+                continue
+            text = span.text.lower()
+            if (span.kb_id_ == "named" and previous is not None and text not in self.gender and text not in out
+                    and span.start - previous.end <= 1 and all(t.text in NAME_JOINERS for t in doc[previous.end : span.start])):
+                g = self.gender.get(previous.text.lower()) or out.get(previous.text.lower())
+                if g in ("f", "m"):
+                    out[text] = g
+            previous = span
+        return out
 
     def _resolve_pronouns(self, people: List[Tuple[int, Span]], sentence: List[int]) -> Dict[int, Optional[Span]]:
         """Each pronoun's referent, by gender and salience.
@@ -416,23 +462,32 @@ class ContextAnnotator:
         about others.
         """
         out: Dict[int, Optional[Span]] = {}
-        named: List[Span] = []
+        # (where, who): each person named, and each subject pronoun once resolved (it keeps its referent
+        # the centre of attention: "Keeley ... She said ... She met Zee through a friend's story. She ...").
+        named: List[Tuple[Span, Span]] = []
         for idx, span in people:
             if span.label_ != PRONOUN_LABEL:
-                named.append(span)
+                named.append((span, span))
                 continue
             g = self._gender(span)
-            fits = [p for p in named if g is None or self._gender(p) in (None, g)]
-            lay = [p for p in fits if p.kb_id_ != "professional"] or fits
+            fits = [(w, p) for w, p in named if g is None or self._gender(p) in (None, g)]
+            lay = [x for x in fits if x[1].kb_id_ != "professional"] or fits
             if not lay:
                 out[idx] = None
                 continue
             if span.text.lower() in NON_AGENT_PRONOUNS:
                 # "Mum reported her missing": her is not Mum.
-                lay = [p for p in lay if not (sentence[p.start] == sentence[span.start] and span.start - p.end <= OBJECT_GAP)] or lay
-            segment = [p for p in lay if self._segment[p.start] == self._segment[span.start]]
-            here = [p for p in lay if sentence[p.start] == sentence[span.start]]
-            out[idx] = (segment or here)[0] if (segment or here) else _first_of_last_sentence(lay, sentence)
+                lay = [x for x in lay if not (sentence[x[0].start] == sentence[span.start] and span.start - x[0].end <= OBJECT_GAP)] or lay
+            segment = [x for x in lay if self._segment[x[0].start] == self._segment[span.start]]
+            here = [x for x in lay if sentence[x[0].start] == sentence[span.start]]
+            if segment or here:
+                target = (segment or here)[0][1]
+            else:
+                last = sentence[lay[-1][0].start]
+                target = next(x for x in lay if sentence[x[0].start] == last)[1]
+            out[idx] = target
+            if span.text.lower() in SUBJECT_PRONOUNS:
+                named.append((span, target))
         return out
 
     # -- serialisation ----------------------------------------------------
@@ -484,7 +539,7 @@ def _boundaries(doc: Doc) -> Tuple[List[int], List[int], List[bool]]:
 
 def _segments(doc: Doc, clause: List[int]) -> List[int]:
     """Per token: the stretch of its clause between commas (a finer unit for who-did-what)."""
-    comma = doc.vocab.strings.add(",")
+    marks = {doc.vocab.strings.add(","), doc.vocab.strings.add(":")}
     out: List[int] = []
     n = 0
     previous = None
@@ -492,7 +547,7 @@ def _segments(doc: Doc, clause: List[int]) -> List[int]:
         if previous is not None and clause[i] != previous:
             n += 1
         out.append(n)
-        if orth == comma:
+        if orth in marks:
             n += 1
         previous = clause[i]
     return out
@@ -518,13 +573,21 @@ def _first_of_last_sentence(candidates: List[Span], sentence: List[int]) -> Span
 
 def _is_possessor(doc: Doc, span: Span) -> bool:
     """"IP's son": the IP only qualifies the son."""
-    return span.end < len(doc) and doc[span.end].lower_ in ("'s", "’s", "'")
+    return (span.end < len(doc) and doc[span.end].lower_ in ("'s", "’s", "'")) or span[-1].lower_.endswith(("'s", "’s"))
 
 
 def _unknown_name(tok) -> bool:
     """A capitalised word that reads as the name of someone whose age we do not know ("Jess says")."""
     text = tok.text
     return tok.is_alpha and len(text) > 1 and text[0].isupper() and text[1:].islower() and not tok.is_stop and not tok.is_sent_start
+
+
+def _accompanies(doc: Doc, person: Span) -> bool:
+    """"attended with his foster carer", "found by a member of public": a companion or finder, not the one hurt."""
+    k = person.start - 1
+    while k >= 0 and doc[k].lower_ in _DETERMINERS:
+        k -= 1
+    return k >= 0 and doc[k].lower_ in COMPANION_LINKERS
 
 
 def _reports(doc: Doc, person: Span) -> bool:

@@ -104,7 +104,15 @@ class SignalBuilder:
         voice = doc._.sg_voice or {"value": False, "evidence": []}
         evidence["child_voice"] = list(voice["evidence"])
 
-        signals["children_present"] = present or any(
+        # A child who assaulted someone was there, even if gone by the time of the visit ("Kyle (17) shoved her").
+        # Only when the child leads the clause: no adult named before them in it ("Marlon ... their son Jaheim (15), punched").
+        adults_at = [(s.start, c.get("clause")) for s, c in by_label.get("ADULT", [])]
+        child_agent = [(s, c) for s, c in by_label.get("DA_VIOLENCE", [])
+                       if s.kb_id_ == "physical" and c["subject"] == "child" and rejection(c) is None and c.get("subject_span")
+                       and not any(cl == c.get("clause") and a < c["subject_span"][0] for a, cl in adults_at)]
+        for span, ctx in child_agent:
+            evidence["children_present"].append(evidence_item(span, ctx, True, "a child did it: present at the incident"))
+        signals["children_present"] = present or bool(child_agent) or any(
             i["accepted"] for key in ("child_injury", "missing_episode", "child_voice") for i in evidence[key]
         )
         signals["injury"] = any(i["accepted"] for i in evidence["injury"])
