@@ -245,6 +245,7 @@ def test_an_unborn_baby_is_not_a_child_present(nlp):
     ({"id": "x", "type": "NEGATED", "direction": "forward", "patterns": [{"LOWER": "no"}]}, "'patterns' must be"),
     ({"id": "x", "type": "NEGATED", "direction": "forward", "patterns": [[{"LOWER": {"BAD": "no"}}]]}, "bad token pattern"),
     ({"id": "x", "type": "SOMETIMES", "terms": ["no"]}, "'type' must be"),
+    ({"id": "x", "type": "NEGATED", "direction": "forward", "slots": [["no"]]}, "'slots' must be"),
     ({"id": "x", "type": "NEGATED", "direction": "sideways", "terms": ["no"]}, "'direction' must be"),
 ])
 def test_bad_cue_entries_are_named(entry, message):
@@ -285,3 +286,10 @@ def test_loaded_pipeline_has_warm_lexemes_and_the_same_output(nlp):
         inside = loaded(text)._.signals
     assert inside == nlp(text)._.signals
     assert all(w in loaded.vocab for w in ("mum", "MUM", "Mum"))
+
+
+def test_slots_spell_every_phrase_of_their_choices():
+    from safeguard_nlp.components.context import spell_slots
+
+    assert spell_slots([[["at"], ["", "their"], ["nan", "gran"], ["'s", ""]]]) == [
+        "at nan 's", "at nan", "at gran 's", "at gran", "at their nan 's", "at their nan", "at their gran 's", "at their gran"]

@@ -17,6 +17,7 @@ in ``doc._.sg_context``, one per span of ``doc.spans[spans_key]``, in order.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
@@ -94,11 +95,15 @@ def _check_cue(entry: Dict[str, Any], n: int) -> None:
         raise ContextRuleError(f"{where}: needs a string 'id'")
     if entry.get("type") not in CUE_TYPES:
         raise ContextRuleError(f"{where}: 'type' must be one of {', '.join(CUE_TYPES)}")
-    terms, patterns = entry.get("terms"), entry.get("patterns")
-    if terms is None and patterns is None:
-        raise ContextRuleError(f"{where}: needs 'terms' (phrases) or 'patterns' (token patterns), or both")
+    terms, patterns, slots = entry.get("terms"), entry.get("patterns"), entry.get("slots")
+    if terms is None and patterns is None and slots is None:
+        raise ContextRuleError(f"{where}: needs 'terms' (phrases), 'slots' (phrases as word choices) or 'patterns' (token patterns)")
     if terms is not None and (not isinstance(terms, list) or not terms):
         raise ContextRuleError(f"{where}: 'terms' must be a non-empty list of phrases")
+    if slots is not None and (not isinstance(slots, list) or not slots or not all(
+            isinstance(phrase, list) and phrase and all(isinstance(c, list) and c and all(isinstance(w, str) for w in c) for c in phrase)
+            for phrase in slots)):
+        raise ContextRuleError(f"{where}: 'slots' must be a list of phrases, each a list of word choices (lists of strings)")
     if patterns is not None and (not isinstance(patterns, list) or not patterns
                                  or not all(isinstance(p, list) and p for p in patterns)):
         raise ContextRuleError(f"{where}: 'patterns' must be a non-empty list of spaCy token patterns (lists of dicts)")
@@ -155,8 +160,9 @@ class ContextAnnotator:
             entry["labels_set"] = frozenset(entry.get("labels") or ())
             entry["except_set"] = frozenset(entry.get("except_labels") or ())
             self.by_id[entry["id"]] = entry
-            if entry.get("terms"):
-                self.matcher.add(entry["id"], [self.nlp.make_doc(t) for t in entry["terms"]])
+            phrases = list(entry.get("terms") or ()) + spell_slots(entry.get("slots") or ())
+            if phrases:
+                self.matcher.add(entry["id"], [self.nlp.make_doc(t) for t in phrases])
             if entry.get("patterns"):
                 try:
                     self.token_matcher.add(entry["id"], entry["patterns"])
@@ -507,6 +513,20 @@ class ContextAnnotator:
         self.clear()
         util.from_disk(util.ensure_path(path), {"cues.jsonl": lambda p: self.add_cues(list(srsly.read_jsonl(p)))}, exclude)
         return self
+
+
+def spell_slots(slots: Iterable[List[List[str]]]) -> List[str]:
+    """Every phrase a slot list spells: one choice per slot, "" for a slot left out.
+
+    ``[["at"], ["", "their"], ["nan", "gran"]]`` spells "at nan", "at gran",
+    "at their nan", "at their gran": the reach of a token pattern with optional
+    tokens, matched by the PhraseMatcher (a Matcher costs a Token object per
+    token of every record).
+    """
+    out: List[str] = []
+    for phrase in slots:
+        out += [" ".join(w for w in words if w) for words in itertools.product(*phrase)]
+    return list(dict.fromkeys(p for p in out if p))
 
 
 def blank_context() -> Dict[str, Any]:
