@@ -299,7 +299,7 @@ def _csv_records(lines, unit: Unit, header: Optional[List[str]]) -> List[tuple]:
 
 
 def _jsonl_records(lines, unit: Unit) -> List[tuple]:
-    import json
+    from .batch.sources import jsonl_record
 
     c_id, c_text = unit.cols[0], unit.cols[1]
     c_date = unit.cols[2] if len(unit.cols) > 2 else None
@@ -309,16 +309,7 @@ def _jsonl_records(lines, unit: Unit) -> List[tuple]:
         line = line.strip()
         if not line:
             continue
-        location = f"{unit.name}:{n}"
-        try:
-            obj = json.loads(line.decode("utf-8", "surrogateescape"))
-        except ValueError:
-            out.append((None, None, None, location, "not valid JSON"))
-            continue
-        if isinstance(obj, dict):
-            out.append((obj.get(c_id), obj.get(c_text), obj.get(c_date) if c_date else None, location, None))
-        else:
-            out.append((None, None, None, location, "not a JSON object"))
+        out.append(jsonl_record(line, f"{unit.name}:{n}", c_id, c_text, c_date))
     if n - unit.first_row + 1 != unit.rows:
         raise SplitError(f"{unit.name}: read {n - unit.first_row + 1} lines where {unit.rows} were counted "
                          "(the file changed during the scan?)")

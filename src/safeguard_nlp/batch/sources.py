@@ -271,16 +271,7 @@ class FileSource(Source):
                 line = line.strip()
                 if not line:
                     continue
-                location = f"{name}:{n}"
-                try:
-                    obj = json.loads(line.decode("utf-8", "surrogateescape"))
-                except ValueError:
-                    batch.append((None, None, None, location, "not valid JSON"))
-                else:
-                    if isinstance(obj, dict):
-                        batch.append((obj.get(c_id), obj.get(c_text), obj.get(c_date) if c_date else None, location, None))
-                    else:
-                        batch.append((None, None, None, location, "not a JSON object"))
+                batch.append(jsonl_record(line, f"{name}:{n}", c_id, c_text, c_date))
                 if len(batch) >= self.batch_size:
                     yield batch
                     batch = []
@@ -301,6 +292,17 @@ class FileSource(Source):
                 batch = [(i, t, d, f"{name}:{row + k + 1}", None) for k, (i, t, d) in enumerate(zip(ids, texts, dates))]
                 row += len(batch)
                 yield batch
+
+
+def jsonl_record(line: bytes, location: str, c_id: str, c_text: str, c_date: Optional[str]) -> RawRecord:
+    """One stripped, non-blank JSON Lines line as a raw record, or a problem ("not valid JSON", "not a JSON object")."""
+    try:
+        obj = json.loads(line.decode("utf-8", "surrogateescape"))
+    except ValueError:
+        return (None, None, None, location, "not valid JSON")
+    if not isinstance(obj, dict):
+        return (None, None, None, location, "not a JSON object")
+    return (obj.get(c_id), obj.get(c_text), obj.get(c_date) if c_date else None, location, None)
 
 
 def _delimiter(path: Path) -> str:
