@@ -48,6 +48,15 @@ the pipeline and samples RSS after every ``--chunk`` records:
 ``annotate``         one ``annotate()`` call over the whole stream (it holds one zone for the whole loop).
 ``annotate-chunked`` a fresh ``annotate()`` call (hence a fresh zone) per chunk.
 ``pipe-nozone``      ``nlp.pipe`` over the whole stream with no memory zone (the unbounded baseline).
+``warm``             what ``safeguard-nlp scan`` does: no zone, the pipeline reloaded from disk once it
+                     has added ``--string-budget`` strings (``batch.process.WarmPipeline``).
+
+Why a zone alone is not flat: leaving a zone deletes its lexemes from the
+vocabulary's hash table (preshed's ``PreshMap``), but a deleted cell stays a
+tombstone that only a resize clears, and a resize doubles the table. Every
+distinct word ever seen in any zone therefore still costs table cells, so RSS
+climbs in steps with the number of distinct words while the string count
+stays flat. Reloading the pipeline is the bound that works.
 
 Memory is "flat" when RSS after the last chunk is within ``max(16 MB, 5%)`` of
 RSS after the first chunk; the growth per 100,000 records over the second
@@ -94,7 +103,7 @@ DEFAULT_CHUNK = 10_000
 DEFAULT_BATCH = 256
 DEFAULT_WARMUP = 500
 THROUGHPUT_CONFIGS = ("bare", "tokenizer", "full", "annotate", "components")
-STREAM_MODES = ("pipe-zone", "annotate", "annotate-chunked", "pipe-nozone")
+STREAM_MODES = ("pipe-zone", "annotate", "annotate-chunked", "pipe-nozone", "warm")
 TARGET_RATE = 5_000
 TARGET_RATIO = 0.30
 FLAT_ABS_MB = 16.0
@@ -778,6 +787,7 @@ def run_stream(mode: str, args: argparse.Namespace) -> Dict[str, Any]:
 
     done = 0
     signals_true = 0
+    extra_stream: Dict[str, Any] = {}
     if mode == "pipe-zone":
         for batch in chunks(texts(), chunk):
             with nlp.memory_zone():
@@ -803,6 +813,19 @@ def run_stream(mode: str, args: argparse.Namespace) -> Dict[str, Any]:
                 signals_true += sum(1 for v in result["signals"].values() if v)
             done += len(batch)
             sample(done)
+    elif mode == "warm":
+        from safeguard_nlp.batch.process import WarmPipeline
+
+        nlp = None
+        warm = WarmPipeline(None, max_new_strings=args.string_budget)
+        nlp = warm.nlp
+        for batch in chunks(texts(), chunk):
+            nlp = warm.get()
+            for result in safeguard_nlp.annotate(batch, nlp, batch_size=bs, memory_zone=False):
+                signals_true += sum(1 for v in result["signals"].values() if v)
+            done += len(batch)
+            sample(done)
+        extra_stream["reloads"] = warm.reloads
     else:
         raise SystemExit(f"unknown stream mode {mode!r}")
     # After the loop: annotate()'s zone has closed, so this shows what it had held.
@@ -813,7 +836,7 @@ def run_stream(mode: str, args: argparse.Namespace) -> Dict[str, Any]:
         "generator_seconds": gen_time[0], "records_per_s_excl_generator": done / max(1e-9, elapsed - gen_time[0]),
         "rss_after_load_mb": start_rss, "strings_after_load": start_strings, "samples": samples,
         "after_loop": end_after_exit, "peak_rss_mb": maxrss_mb(), "cpu": cpu, "signals_true": signals_true,
-        "code": code_fingerprint(nlp),
+        "code": code_fingerprint(nlp), **extra_stream,
     }
 
 
@@ -881,7 +904,7 @@ def run_profile(args: argparse.Namespace) -> Dict[str, Any]:
 def _spawn(kind: str, name: str, args: argparse.Namespace, cpu: Optional[int] = None) -> subprocess.Popen:
     cmd = [sys.executable, os.path.abspath(__file__), "--records", str(args.records), "--seed", str(args.seed),
            "--batch-size", str(args.batch_size), "--warmup", str(args.warmup), "--chunk", str(args.chunk),
-           "--progress", str(args.progress), "--worker", f"{kind}:{name}"]
+           "--string-budget", str(args.string_budget), "--progress", str(args.progress), "--worker", f"{kind}:{name}"]
     if args.stream is not None:
         cmd += ["--stream", str(args.stream)]
     if args.profile:
@@ -1029,6 +1052,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("--stream", type=int, nargs="?", const=DEFAULT_STREAM_WHEN_ASKED, default=None,
                    help=f"memory-flatness stream of N records (default {DEFAULT_STREAM_WHEN_ASKED:,} when given bare)")
     p.add_argument("--stream-modes", default="pipe-zone,annotate", help="comma list of " + ", ".join(STREAM_MODES))
+    p.add_argument("--string-budget", type=int, default=250_000,
+                   help="warm stream mode: reload the pipeline after this many new strings (the scanner's default)")
     p.add_argument("--chunk", type=int, default=DEFAULT_CHUNK, help="records per memory zone / RSS sample in --stream")
     p.add_argument("--jobs", type=int, default=1, help="stream modes run at once, each pinned to its own CPU")
     p.add_argument("--progress", type=int, default=10, help="print stream progress every this many chunks")
