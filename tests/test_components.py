@@ -293,3 +293,68 @@ def test_slots_spell_every_phrase_of_their_choices():
 
     assert spell_slots([[["at"], ["", "their"], ["nan", "gran"], ["'s", ""]]]) == [
         "at nan 's", "at nan", "at gran 's", "at gran", "at their nan 's", "at their nan", "at their gran 's", "at their gran"]
+
+
+# -- fourth round: names, whose injury, whose missing episode (tuned on new train records) -------------
+
+
+@pytest.mark.parametrize("text, ages", [
+    ("Kieran T (14) said he was fine.", [14]),                 # a surname's initial between name and age
+    ("Lily-Rose P (11) told staff she was scared.", [11]),     # a hyphenated given name
+    ("yr 9 callum (13) came in late. callum said he overslept.", [13]),  # a known given name typed in lower case
+])
+def test_names_before_ages(nlp, text, ages):
+    s = flags(nlp, text)
+    assert s["child_ages"] == ages and s["children_present"] and s["child_voice"]
+
+
+def test_an_age_glued_before_a_word_for_a_person_is_theirs(nlp):
+    doc = nlp("PT 15YO FEMALE, NOT RETURNED TO CARE HOME SINCE SAT.")
+    labels = {s.text: s.label_ for s in doc.spans["sg_entities"] if s.label_ in ("CHILD", "ADULT")}
+    assert labels["FEMALE"] == "CHILD" and doc._.signals["missing_episode"]
+
+
+def test_a_professionals_name_is_a_professional(nlp):
+    doc = nlp("Ruby (9) was spoken to by PC Okafor. Red marks seen on her neck by Okafor.")
+    kinds = {s.text: s.kb_id_ for s in doc.spans["sg_entities"] if s.label_ == "ADULT"}
+    assert kinds["Okafor"] == "professional"
+
+
+def test_he_is_not_a_group_of_men(nlp):
+    s = flags(nlp, "Located by police in a flat with two adult males. Kai (15) returned. Small graze to his knuckles.")
+    assert s["child_injury"]
+
+
+def test_whose_injury_passes_over_the_one_who_reports_it(nlp):
+    assert flags(nlp, "Mum reported Poppy (6) has a bruise on her cheek.")["child_injury"]
+
+
+def test_whose_injury_is_the_one_the_blow_fell_on(nlp):
+    assert flags(nlp, "Partner threw a plate at the IP which missed her and hit her son Reuben (10) causing a cut.")["child_injury"]
+
+
+def test_an_injury_before_anyone_is_named_is_the_next_persons(nlp):
+    assert flags(nlp, "Zara (14) located at 0300. Fresh scratches to both forearms, Zara declined to say how.")["child_injury"]
+
+
+def test_an_injury_word_that_is_a_name_or_an_adjective(nlp):
+    s = flags(nlp, "IP says partner MARK DOYLE (41) threatened her. MARK LEFT. Kids (3 and 5) asleep.")
+    assert not s["injury"]
+    doc = nlp("Minor graze to the knee.")
+    assert not any(s.label_ == "CHILD" for s in doc.spans["sg_entities"])
+
+
+def test_a_bruise_that_has_now_faded_is_history(nlp):
+    assert not flags(nlp, "A small bruise to Maya's (2) arm noted by nursery staff last month has now fully faded.")["injury"]
+
+
+def test_a_missing_adult_named_with_an_age_keeps_the_record_about_them(nlp):
+    s = flags(nlp, "Partner Dean Hollis (36) missing from home since Fri. MISPER log raised, high risk. Children (4 and 7) at home with mum.")
+    assert not s["missing_episode"]
+    s = flags(nlp, "Her partner (stepdad to Ava, 8, and Leo, 11) has been reported missing to police.")
+    assert not s["missing_episode"]
+
+
+def test_not_treated_as_missing(nlp):
+    assert not flags(nlp, "Jess (13) stayed at her dad's by agreement. Not treated as missing.")["missing_episode"]
+    assert flags(nlp, "Jess (13) didnt come back from the park, phone off.")["missing_episode"]

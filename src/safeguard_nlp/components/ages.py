@@ -117,6 +117,8 @@ class AgeFinder:
         self.spans_key = spans_key
         self.attach_window = attach_window
         self.not_names = frozenset(w["word"] for w in resources.read_jsonl("not_names.jsonl"))
+        #: Given names known to the gender lexicon: a name even when typed in lower case ("ethan (12)").
+        self.given_names = frozenset(w for g in resources.read_jsonl("gender.jsonl") if g.get("kind") == "given_name" for w in g["words"])
         self._strings = nlp.vocab.strings
         if not Doc.has_extension("sg_ages"):
             Doc.set_extension("sg_ages", default=None)
@@ -220,27 +222,42 @@ class AgeFinder:
         # "MUM - 14YO DAUGHTER": an age glued to the person after it is theirs, not the one before the dash.
         if before and after and after[0].start == span.end and before[-1].end < span.start:
             return after[0]
+        # "PT 15YO FEMALE", "a 14yo girl": an age glued before a word for a person is that person's.
+        glued = [p for p in people if p.start == span.end and p.kb_id_ == "generic"]
+        if glued:
+            return glued[0]
         if before:
             return before[-1]
         return after[0] if after else None
 
     def _name_before(self, doc: Doc, span: Span) -> Optional[Span]:
-        """The name just before an age ("Tia (6)", "LOUISE PARRY 14YRS", "Summer's (Y8)"), given name and surname."""
+        """The name just before an age ("Tia (6)", "LOUISE PARRY 14YRS", "Summer's (Y8)", "Jayden R (14)",
+        "Ellie-Mae J (13)"), given name and surname, without a surname's initial."""
         i = span.start - 1
         while i >= 0 and doc[i].lower_ in (",", "-", "'s", "’s", "("):
             i -= 1
-        end = i + 1
-        while i >= 0 and end - i <= 2 and self._name_token(doc[i]):
+        if i >= 1 and _initial(doc[i]) and self._name_token(doc[i - 1]):
             i -= 1
+        end = i + 1
+        words = 0
+        while i >= 0 and words < 2 and self._name_token(doc[i]):
+            words += 1
+            i -= 1
+            # "Ellie-Mae": one given name in three tokens.
+            while i >= 1 and doc[i].text == "-" and not doc[i].whitespace_ and not doc[i - 1].whitespace_ and self._name_token(doc[i - 1]):
+                i -= 2
         return None if i + 1 == end else doc[i + 1 : end]
 
     def _name_token(self, tok) -> bool:
-        return (tok.is_alpha and len(tok) > 1 and tok.text[0].isupper() and not tok.is_stop
-                and tok.lower_ not in self.not_names and tok.i not in self._mention_tokens)
+        text = tok.text
+        return (tok.is_alpha and len(text) > 1 and (text[0].isupper() or (tok.lower_ in self.given_names and text.islower()))
+                and not tok.is_stop and tok.lower_ not in self.not_names and tok.i not in self._mention_tokens)
 
     def _names(self, doc: Doc, ages: List[Dict[str, Any]], people: List[Span]) -> Dict[str, str]:
         """Given names of people, as CHILD or ADULT, from "Tia (6)" and "daughter Ava", "IP Kirsty Bell"."""
         names: Dict[str, str] = {}
+        self._professional_names = set()
+        self._lower_names = set()
         for person in people:
             i = person.end
             while i < len(doc) and doc[i].text in ("(", ",", ":", "-"):
@@ -249,6 +266,9 @@ class AgeFinder:
                 continue
             while i < len(doc) and self._looks_like_name(doc[i]):
                 names.setdefault(doc[i].lower_, person.label_)
+                if person.kb_id_ == "professional":
+                    # "PC Hart", "Dr Patel": the name keeps its title's kind wherever it recurs.
+                    self._professional_names.add(doc[i].lower_)
                 i += 1
                 while i < len(doc) and self._looks_like_name(doc[i]):
                     i += 1
@@ -269,13 +289,18 @@ class AgeFinder:
                 continue
             name = self._name_before(doc, span) if before else self._name_after(doc, span)
             for tok in name if name is not None else ():
-                names.setdefault(tok.lower_, "CHILD")
+                if tok.is_alpha:
+                    names.setdefault(tok.lower_, "CHILD")
         for age in ages:
             label = "CHILD" if max(age["values"]) < ADULT_AGE else "ADULT"
             span = doc[age["token_start"] : age["token_end"]]
             name = self._name_before(doc, span)
             for tok in name if name is not None else ():
-                names[tok.lower_] = label
+                if tok.is_alpha:
+                    names[tok.lower_] = label
+                    if tok.text.islower():
+                        # "ethan (12)": typed in lower case, so its recurrences may be too.
+                        self._lower_names.add(tok.lower_)
         return names
 
     def _name_after(self, doc: Doc, span: Span) -> Optional[Span]:
@@ -327,8 +352,12 @@ class AgeFinder:
         if names:
             wanted = {self._strings.add(n): n for n in names}
             for i, lower in enumerate(doc.to_array("LOWER").tolist()):
-                if lower in wanted and i not in occupied and doc[i].text[0].isupper():
-                    out.append(Span(doc, i, i + 1, label=names[wanted[lower]], kb_id="named", span_id="age.named_person"))
+                if lower in wanted and i not in occupied and (doc[i].text[0].isupper() or wanted[lower] in self._lower_names):
+                    kind = "professional" if wanted[lower] in self._professional_names else "named"
+                    out.append(Span(doc, i, i + 1, label=names[wanted[lower]], kb_id=kind, span_id="age.named_person"))
+            # "Mark Tierney (34) ... MARK LOCATED": a capitalised name is the person, not an injury word.
+            named_at = {s.start for s in out if s.end - s.start == 1 and s.id_ == "age.named_person" and not doc[s.start].text.islower()}
+            out = [s for s in out if not (s.label_ == "INJURY" and s.end - s.start == 1 and s.start in named_at)]
         out.extend(
             Span(doc, a["token_start"], a["token_end"], label="CHILD", kb_id="age", span_id="age.child_by_age")
             for a in lone
@@ -336,3 +365,9 @@ class AgeFinder:
         )
         out.sort(key=lambda s: (s.start, s.end))
         doc.spans[self.spans_key] = out
+
+
+def _initial(tok) -> bool:
+    """A surname's initial: "R" in "Jayden R (14)"."""
+    text = tok.text
+    return len(text) == 1 and text.isupper() and text.isalpha()

@@ -221,8 +221,26 @@ class ContextAnnotator:
             subject, who = self._subject(i, spans[i], spans, people, referents, fixed, sentence, clause, has_child)
             contexts[i]["subject"] = subject
             contexts[i]["subject_span"] = who
+        self._one_missing_person(spans, bounds, contexts)
         doc._.sg_context = contexts
         return doc
+
+    @staticmethod
+    def _one_missing_person(spans: List[Span], bounds: List[Tuple[int, int, str]], contexts: List[Dict[str, Any]]) -> None:
+        """A missing word with no one beside it is about the record's missing person: an adult when the
+        only one said to be missing is an adult known by name or age ("partner Mark (34) missing from home
+        ... MISPER log raised"), not a parent or carer the rules may have mistaken for them."""
+        missing = [(b, c) for b, c in zip(bounds, contexts) if b[2] == "MISSING" and not c["negated"] and not c["hypothetical"]]
+        placed = [c for _, c in missing if c["subject_span"] is not None]
+        if not placed or not all(c["subject"] == "adult" for c in placed):
+            return
+        stated = {(s.start, s.end) for s in spans if s.label_ == "ADULT" and s.kb_id_ in ("named", "by_age")}
+        if not all(tuple(c["subject_span"]) in stated for c in placed):
+            return
+        for _, c in missing:
+            if c["subject_span"] is None and c["subject"] == "child":
+                c["subject"] = "adult"
+                c["subject_span"] = list(placed[0]["subject_span"])
 
     def _cues(self, doc: Doc) -> List[Tuple[str, int, int]]:
         strings = self.nlp.vocab.strings
@@ -340,18 +358,28 @@ class ContextAnnotator:
                 return self._person_subject(after[0], referents)
             before = [p for p in before if p[1].kb_id_ != "professional" and not _accompanies(doc, p[1])]
             if before:
-                # Who has the injury: the subject of its own stretch of sentence, else of the sentence.
+                # Who has the injury: the subject of its own stretch of sentence, else of the sentence,
+                # passing over one who only reports it ("Mum reported Mia has a mark on her cheek").
                 segment = [p for p in before if self._segment[p[1].start] == self._segment[span.start]]
-                if not segment:
-                    # No one in its own stretch: the one the violence was done to ("hit Skye on the forehead - graze").
-                    hurt = [p for p in before if self._victim(doc, p[1])]
-                    if hurt:
-                        return self._person_subject(hurt[-1], referents)
-                return self._person_subject((segment or before)[0], referents)
-            lay = [p for p in people if p[1].end <= span.start and p[1].kb_id_ != "professional" and p[1].label_ != PRONOUN_LABEL
-                   and not _accompanies(doc, p[1])]
+                # The one the violence was done to ("hit her son Harry on the forehead causing a cut").
+                hurt = [p for p in (segment or before) if self._victim(doc, p[1])]
+                if hurt:
+                    return self._person_subject(hurt[-1], referents)
+                lay = segment or before
+                while len(lay) > 1 and _reports(doc, lay[0][1]):
+                    lay = lay[1:]
+                return self._person_subject(lay[0], referents)
+            # No one before it in its sentence: the first one after it ("Fresh cuts to both forearms, Jade declined to say").
+            later = [p for p in after if p[1].kb_id_ != "professional" and not _accompanies(doc, p[1])
+                     and lower[p[0]] not in NON_AGENT_PRONOUNS]
+            if later:
+                return self._person_subject(later[0], referents)
+            # The first one named in the last sentence that names someone ("HE GOT BETWEEN STEPDAD AND MUM. 4CM LAC TO SCALP").
+            lay = [p for p in people if p[1].end <= span.start and p[1].kb_id_ != "professional" and not _accompanies(doc, p[1])
+                   and (p[1].label_ != PRONOUN_LABEL or lower[p[0]] in SUBJECT_PRONOUNS)]
             if lay:
-                return self._person_subject((None, _first_of_last_sentence([p[1] for p in lay], sentence)), referents)
+                last = sentence[lay[-1][1].start]
+                return self._person_subject(next(p for p in lay if sentence[p[1].start] == last), referents)
             return "unknown", None
         if label in SPEAKER_LABELS:
             j = span.start - 1
@@ -400,7 +428,10 @@ class ContextAnnotator:
     def _victim(self, doc: Doc, person: Span) -> bool:
         """The person right after a violent act ("punched her"), or the subject of a passive one ("Santi was punched")."""
         acts = self._violence
-        if person.start - 1 in acts or (person.start >= 2 and person.start - 2 in acts and doc[person.start - 1].lower_ in ("at", "on")):
+        k = person.start - 1
+        while k >= 0 and person.start - k <= 2 and doc[k].lower_ in _DETERMINERS:
+            k -= 1
+        if k in acts or (k >= 1 and k - 1 in acts and doc[k].lower_ in ("at", "on")):
             return True
         k = person.end
         while k < len(doc) and k - person.end < 4 and doc[k].lower_ in ("was", "were", "been", "got", "being", "had", "has", "also", "then"):
@@ -420,6 +451,17 @@ class ContextAnnotator:
 
         before = before + [p for p in self._object_pronouns if p[1].end <= span.start and span.start - p[1].end <= 2]
         before.sort(key=lambda p: p[1].start)
+        # "HER PARTNER (STEP DAD TO TYLER, 9, AND GRACE, 12) HAS BEEN REPORTED MISSING": not the people in the aside.
+        k = span.start - 1
+        while k >= 0 and doc[k].lower_ in SPEAKER_GAP_WORDS - {"(", ")"} | {"been", "being"}:
+            k -= 1
+        if k >= 0 and doc[k].text == ")":
+            opening = next((j for j in range(k - 1, max(-1, k - 30), -1) if doc[j].text == "("), None)
+            if opening is not None and any(p[1].end <= opening for p in before):
+                before = [p for p in before if p[1].end <= opening]
+                nearest = before[-1]
+                if fits(nearest[1]):
+                    return self._person_subject(nearest, referents)
 
         near = [(span.start - p[1].end, p) for p in before if fits(p[1]) and span.start - p[1].end <= MISSING_WINDOW]
         near += [(p[1].start - span.end, p) for p in after if fits(p[1]) and p[1].start - span.end <= MISSING_WINDOW]
@@ -440,7 +482,15 @@ class ContextAnnotator:
     def _gender(self, span: Span) -> Optional[str]:
         text = self._text_of.get((span.start, span.end)) or span.text.lower()
         g = self.gender.get(text)
-        return g if g is not None else self._name_gender.get(text)
+        if g is None:
+            g = self._name_gender.get(text)
+        if g is None and span.kb_id_ not in ("named", "professional") and span.label_ != PRONOUN_LABEL:
+            # "two adult males", "older lads": a plural is never he or she.
+            last = text.rsplit(" ", 1)[-1]
+            g = self.gender.get(last)
+            if g is None and last.endswith("s") and not last.endswith(("ss", "'s", "’s")) and len(last) > 3:
+                g = "p"
+        return g
 
     def _names_gender(self, doc: Doc, people: List[Tuple[int, Span]]) -> Dict[str, str]:
         """A name takes the gender of the word that introduces it ("daughter Amber", "Mr Holloway",
@@ -583,12 +633,6 @@ _SOFT_HASHES = _hashes(SOFT_BOUNDARY)
 _SENTENCE_END_HASHES = _hashes(SENTENCE_END)
 _CLAUSE_END_HASHES = _hashes(CLAUSE_END)
 _DASH_HASHES = _hashes(("-", "--"))
-
-
-def _first_of_last_sentence(candidates: List[Span], sentence: List[int]) -> Span:
-    """The first candidate in the latest sentence that has one."""
-    last = sentence[candidates[-1].start]
-    return next(p for p in candidates if sentence[p.start] == last)
 
 
 def _is_possessor(doc: Doc, span: Span) -> bool:

@@ -189,4 +189,8 @@ def _resolve_overlaps(spans: List[Span]) -> List[Span]:
         used.update(tokens)
         kept.append(span)
     kept.sort(key=lambda s: (s.start, s.end))
+    # "LAC TO FOREHEAD": a person word inside an injury phrase is part of the injury, not a person.
+    injured = {i for s in kept if s.label_ == "INJURY" and s.end - s.start > 1 for i in range(s.start, s.end)}
+    if injured:
+        kept = [s for s in kept if not (s.label_ in PERSON_LABELS and all(i in injured for i in range(s.start, s.end)))]
     return kept
