@@ -358,3 +358,30 @@ def test_a_missing_adult_named_with_an_age_keeps_the_record_about_them(nlp):
 def test_not_treated_as_missing(nlp):
     assert not flags(nlp, "Jess (13) stayed at her dad's by agreement. Not treated as missing.")["missing_episode"]
     assert flags(nlp, "Jess (13) didnt come back from the park, phone off.")["missing_episode"]
+
+
+def test_an_age_in_brackets_is_not_the_next_sentences_mum(nlp):
+    doc = nlp("Mum present with Ellis (6) and Nia (18 months). Mum says Ellis has tantrums.")
+    assert all(s.label_ == "ADULT" for s in doc.spans["sg_entities"] if s.text == "Mum")
+    assert not doc._.signals["child_voice"]
+
+
+def test_a_child_who_came_with_the_patient_does_not_make_the_patient_a_child(nlp):
+    s = flags(nlp, "ANC 30/40. Pt attended with son Reggie (3), Reggie not spoken to. Pt disclosed partner slapped her last wk.")
+    assert s["children_present"] and not s["child_voice"]
+
+
+def test_a_thing_that_confirms_is_not_a_child_speaking(nlp):
+    assert not flags(nlp, "4YO MALE, XRAY CONFIRMS FRACTURE. CHILD NOT SPOKEN TO, SEDATED.")["child_voice"]
+
+
+def test_the_one_looked_at_shows_the_demeanour(nlp):
+    assert flags(nlp, "Baby Isla (3/12) in her cot. Officers checked on her - settled and smiling.")["child_voice"]
+
+
+def test_the_speaker_is_in_the_speech_verbs_own_stretch(nlp):
+    assert not flags(nlp, "Tia (15) had contact with mum, mum rang staff at 1500 to say Tia had left.")["child_voice"]
+
+
+def test_in_her_own_words(nlp):
+    assert flags(nlp, "Staff saw a burn on Kacey's (15) hand. When staff asked, in her words \"I did it with a lighter\".")["child_voice"]

@@ -158,7 +158,15 @@ class AgeFinder:
                     continue
                 person = self._attach(span, people, unit)
                 name = None
-                if person is None:
+                if person is not None and person.end < span.start:
+                    # "Mum present with Ellis (6)": the name right before the age is closer than mum.
+                    name = self._name_before(doc, span)
+                    if name is not None and name.start > person.end and not all(
+                            t.text in ("(", ":", ",", "-") for t in doc[person.end : name.start]):
+                        person = None
+                    else:
+                        name = None
+                if person is None and name is None:
                     name = self._name_before(doc, span)
                     if name is None and unit == "years_attached":
                         continue
@@ -218,7 +226,9 @@ class AgeFinder:
         doc = span.doc
         before = [p for p in people if p.end <= span.start and span.start - p.end <= self.attach_window
                   and not any(t.text in _AGE_STOPS or "\n" in t.text for t in doc[p.end : span.start])]
-        after = [] if unit == "years_attached" else [p for p in people if p.start >= span.end and p.start - span.end <= 2]
+        after = [] if unit == "years_attached" else [
+            p for p in people if p.start >= span.end and p.start - span.end <= 2
+            and not any(t.text in _AGE_STOPS or "\n" in t.text for t in doc[span.end : p.start])]
         # "MUM - 14YO DAUGHTER": an age glued to the person after it is theirs, not the one before the dash.
         if before and after and after[0].start == span.end and before[-1].end < span.start:
             return after[0]
@@ -326,11 +336,14 @@ class AgeFinder:
         names = self._names(doc, ages, people)
         # "Pt" is whoever the note is about: a child when the first person it names is one.
         first = next((s for s in self._group if s.label_ in PERSON_LABELS and s.kb_id_ != "patient"), None)
+        patient = next((s for s in self._group if s.kb_id_ == "patient"), None)
+        # "Pt attended with daughter Ruby (2)": the child came with the patient, who is not a child.
+        accompanied = first is not None and patient is not None and patient.start < first.start and _companion(doc, first)
         # "15yo female ... Pt told me": the first person counts with the label their age gives them.
         first_label = None if first is None else relabel.get((first.start, first.end), first.label_)
         lone_first = next((a for a in ages if a["person"] is None), None)
-        child_note = first_label == "CHILD" or (
-            lone_first is not None and max(lone_first["values"]) < ADULT_AGE and (first is None or lone_first["token_start"] < first.start))
+        child_note = not accompanied and (first_label == "CHILD" or (
+            lone_first is not None and max(lone_first["values"]) < ADULT_AGE and (first is None or lone_first["token_start"] < first.start)))
         if child_note:
             for s in self._group:
                 if s.kb_id_ == "patient":
@@ -371,3 +384,11 @@ def _initial(tok) -> bool:
     """A surname's initial: "R" in "Jayden R (14)"."""
     text = tok.text
     return len(text) == 1 and text.isupper() and text.isalpha()
+
+
+def _companion(doc: Doc, person: Span) -> bool:
+    """"with daughter Ruby", "with her son": someone who came along with the one the note is about."""
+    k = person.start - 1
+    while k >= 0 and doc[k].lower_ in ("her", "his", "their", "the", "a", "an", "both", "2", "two", "x2"):
+        k -= 1
+    return k >= 0 and doc[k].lower_ in ("with", "w", "w/", "and", "&", "+")

@@ -382,11 +382,24 @@ class ContextAnnotator:
                 return self._person_subject(next(p for p in lay if sentence[p[1].start] == last), referents)
             return "unknown", None
         if label in SPEAKER_LABELS:
+            inside = [p for p in here if span.start <= p[1].start and p[1].end <= span.end and lower[p[0]] in ("her", "his", "their")]
+            if inside:
+                # "in her own words": whose words the phrase says.
+                return self._person_subject(inside[0], referents)
             j = span.start - 1
             while j >= 0 and doc[j].lower_ in SPEAKER_GAP_WORDS:
                 j -= 1
             if j >= 0 and _unknown_name(doc[j]) and not any(p[1].start <= j < p[1].end for p in people):
                 return "unknown", [j, j + 1]
+            if (label == "VOICE" and j >= 0 and doc[j].is_alpha and not doc[j].is_stop and doc[j].lower_ not in self.gender
+                    and not any(p[1].start <= j < p[1].end for p in people)):
+                # "XRAY CONFIRMS", "the report states": a thing, not a person, is said to speak.
+                return "unknown", None
+            if label == "DEMEANOUR":
+                # "checked on him - settled and smiling": the one looked at, not the one looking.
+                seen = [p for p in here if lower[p[0]] in ("him", "her", "them") and p[1].end <= span.start and span.start - p[1].end <= 3]
+                if seen:
+                    return self._person_subject(seen[-1], referents)
             before = [p for p in before if not _is_possessor(doc, p[1])]
             if label == "DEMEANOUR" and not before and has_child:
                 return "child", None
@@ -398,7 +411,9 @@ class ContextAnnotator:
                 return self._person_subject(before[-1], referents)
             if before:
                 lay = [p for p in before if p[1].kb_id_ != "professional"] or before
-                return self._person_subject(lay[0], referents)
+                # "..., mum rang staff at 1500 to say": the one in its own stretch of sentence speaks.
+                own = [p for p in lay if self._segment[p[1].start] == self._segment[span.start]]
+                return self._person_subject((own or lay)[0], referents)
             inverted = span.start > 0 and doc[span.start - 1].text in (",", '"', "'", "”", "’")
             if inverted and after and after[0][1].start == span.end and after[0][1].label_ != PRONOUN_LABEL:
                 return self._person_subject(after[0], referents)
@@ -534,10 +549,14 @@ class ContextAnnotator:
             if span.text.lower() in NON_AGENT_PRONOUNS:
                 # "Mum reported her missing": her is not Mum.
                 lay = [x for x in lay if not (sentence[x[0].start] == sentence[span.start] and span.start - x[0].end <= OBJECT_GAP)] or lay
-            segment = [x for x in lay if self._segment[x[0].start] == self._segment[span.start]]
+            segment = [x for x in lay if self._segment[x[0].start] == self._segment[span.start] and x[0].end <= span.start]
             here = [x for x in lay if sentence[x[0].start] == sentence[span.start]]
             if segment or here:
-                target = (segment or here)[0][1]
+                local = segment or here
+                # "Mum reported Poppy has a bruise on her cheek": not the one reporting.
+                while len(local) > 1 and _reports(span.doc, local[0][0]):
+                    local = local[1:]
+                target = local[0][1]
             else:
                 last = sentence[lay[-1][0].start]
                 target = next(x for x in lay if sentence[x[0].start] == last)[1]
