@@ -385,3 +385,29 @@ def test_the_speaker_is_in_the_speech_verbs_own_stretch(nlp):
 
 def test_in_her_own_words(nlp):
     assert flags(nlp, "Staff saw a burn on Kacey's (15) hand. When staff asked, in her words \"I did it with a lighter\".")["child_voice"]
+
+
+def test_a_bruise_that_has_since_faded_past_a_comma(nlp):
+    assert not flags(nlp, "School noted a bruise on Kacey's (13) shin last wk, this has since faded.")["injury"]
+
+
+def test_a_sore_throat_is_not_an_injury(nlp):
+    assert not flags(nlp, "Kacey (13) at home with tonsillitis, she said her throat is still sore.")["injury"]
+
+
+def test_to_send_someone_home_is_not_send(nlp):
+    assert "health_needs" not in flags(nlp, "Mum told him to send Chelsea (15) home.")["risk_factors"]
+    assert "health_needs" in flags(nlp, "Chelsea (15) has SEND and an EHCP.")["risk_factors"]
+
+
+def test_a_reporter_in_brackets_is_passed_over(nlp):
+    assert flags(nlp, "Mum (Stacey) reported Mia (7) has a mark on her cheek.")["child_injury"]
+
+
+def test_who_she_believes_is_the_reporter(nlp):
+    assert not flags(nlp, "Mother reports her daughter Leah (15) is seeing a man who she believes is 22. Leah refused to speak to police.")["child_voice"]
+
+
+def test_whose_drinking_is_the_one_in_its_own_stretch(nlp):
+    s = flags(nlp, "Dad (Lewis) rang to report his kids Ruby 6 and Alfie 9 missing - came home to find mum asleep on the sofa very drunk.")
+    assert "substance_misuse" not in s["risk_factors"]

@@ -335,7 +335,7 @@ class AgeFinder:
                 relabel[tuple(age["person"])] = label
         names = self._names(doc, ages, people)
         # "Pt" is whoever the note is about: a child when the first person it names is one.
-        first = next((s for s in self._group if s.label_ in PERSON_LABELS and s.kb_id_ != "patient"), None)
+        first = next((s for s in self._group if s.label_ in PERSON_LABELS and s.kb_id_ not in ("patient", "professional")), None)
         patient = next((s for s in self._group if s.kb_id_ == "patient"), None)
         # "Pt attended with daughter Ruby (2)": the child came with the patient, who is not a child.
         accompanied = first is not None and patient is not None and patient.start < first.start and _companion(doc, first)

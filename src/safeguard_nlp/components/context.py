@@ -109,6 +109,8 @@ def _check_cue(entry: Dict[str, Any], n: int) -> None:
         raise ContextRuleError(f"{where}: 'patterns' must be a non-empty list of spaCy token patterns (lists of dicts)")
     if entry["type"] not in ("PSEUDO", "TERMINATE") and entry.get("direction") not in DIRECTIONS:
         raise ContextRuleError(f"{where}: 'direction' must be one of {', '.join(DIRECTIONS)}")
+    if not isinstance(entry.get("through_commas", False), bool):
+        raise ContextRuleError(f"{where}: 'through_commas' must be true or false")
     window = entry.get("window", 6)
     if not isinstance(window, int) or window < 0:
         raise ContextRuleError(f"{where}: 'window' must be a whole number >= 0")
@@ -307,7 +309,8 @@ class ContextAnnotator:
                 gap = range(s_end, nxt)
                 if any(t in terminators and not (locating and t in relative and t - s_end <= RELATIVE_GAP) for t in gap):
                     break
-                if cue["type"] not in ("ABSENT", "PRESENT") and any(soft[t] for t in gap) and (not seen or label not in seen):
+                if (cue["type"] not in ("ABSENT", "PRESENT") and not cue.get("through_commas")
+                        and any(soft[t] for t in gap) and (not seen or label not in seen)):
                     break
                 hits.append(i)
                 seen.add(label)
@@ -426,6 +429,8 @@ class ContextAnnotator:
             if span.kb_id_ not in CHILD_SITUATIONS or span.id_ in OWNED_RISK_RULES:
                 # Whose drinking or health: the sentence's subject, passing over a reporter ("mum says ...").
                 lay = [p for p in before if p[1].kb_id_ not in BYSTANDER_KINDS]
+                # The one in its own stretch of sentence first ("... to find mum asleep on the sofa very drunk").
+                lay = [p for p in lay if self._segment[p[1].start] == self._segment[span.start]] or lay
                 while lay and _reports(doc, lay[0][1]):
                     lay = lay[1:]
                 if lay:
@@ -543,6 +548,8 @@ class ContextAnnotator:
             g = self._gender(span)
             fits = [(w, p) for w, p in named if g is None or self._gender(p) in (None, g)]
             lay = [x for x in fits if x[1].kb_id_ != "professional"] or fits
+            # "located ... with two adult males": who came along is not the centre of attention.
+            lay = [x for x in lay if not _accompanies(span.doc, x[0])] or lay
             if not lay:
                 out[idx] = None
                 continue
@@ -553,8 +560,8 @@ class ContextAnnotator:
             here = [x for x in lay if sentence[x[0].start] == sentence[span.start]]
             if segment or here:
                 local = segment or here
-                # "Mum reported Poppy has a bruise on her cheek": not the one reporting.
-                while len(local) > 1 and _reports(span.doc, local[0][0]):
+                # "Mum reported Poppy has a bruise on her cheek": her is not the one reporting (but "who she believes" is).
+                while span.text.lower() in NON_AGENT_PRONOUNS and len(local) > 1 and _reports(span.doc, local[0][0]):
                     local = local[1:]
                 target = local[0][1]
             else:
@@ -674,5 +681,8 @@ def _accompanies(doc: Doc, person: Span) -> bool:
 
 
 def _reports(doc: Doc, person: Span) -> bool:
-    """The person is followed by a reporting verb: what comes after is about someone else."""
-    return any(t.lower_ in REPORTING_WORDS for t in doc[person.end : person.end + 3])
+    """The person is followed by a reporting verb ("mum says", "Mum (Stacey) reported"): what comes after is about someone else."""
+    k = person.end
+    if k < len(doc) and doc[k].text == "(":
+        k = next((j + 1 for j in range(k, min(len(doc), k + 8)) if doc[j].text == ")"), k)
+    return any(t.lower_ in REPORTING_WORDS for t in doc[k : k + 3])
