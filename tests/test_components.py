@@ -411,3 +411,9 @@ def test_who_she_believes_is_the_reporter(nlp):
 def test_whose_drinking_is_the_one_in_its_own_stretch(nlp):
     s = flags(nlp, "Dad (Lewis) rang to report his kids Ruby 6 and Alfie 9 missing - came home to find mum asleep on the sofa very drunk.")
     assert "substance_misuse" not in s["risk_factors"]
+
+
+def test_two_adult_men_are_one_plural_mention(nlp):
+    doc = nlp("13yo girl found at a hotel with two adult men she said she met online.")
+    people = [s.text for s in doc.spans["sg_entities"] if s.label_ == "ADULT"]
+    assert "adult men" in people and doc._.signals["child_voice"]
