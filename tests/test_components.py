@@ -417,3 +417,42 @@ def test_two_adult_men_are_one_plural_mention(nlp):
     doc = nlp("13yo girl found at a hotel with two adult men she said she met online.")
     people = [s.text for s in doc.spans["sg_entities"] if s.label_ == "ADULT"]
     assert "adult men" in people and doc._.signals["child_voice"]
+
+
+def test_a_finding_in_a_sentence_naming_nobody_is_the_records_childs(nlp):
+    s = flags(nlp, "MFH 15YO MALE RYAN COLE FAILED TO RETURN BY CURFEW, MOTHER REPORTING. LOCATED AT FRIENDS ADDRESS. LIMPING, LEFT ANKLE SWOLLEN.")
+    assert s["child_injury"]
+
+
+def test_an_injury_checked_by_paramedics_is_not_theirs(nlp):
+    assert flags(nlp, "Son Kian (9) was punched in the mouth, he had a split lip checked by paramedics.")["child_injury"]
+
+
+def test_demeanour_seen_by_officers_is_the_babys(nlp):
+    assert flags(nlp, "Baby Mason (10 months) was settled and smiling when seen by officers.")["child_voice"]
+
+
+def test_no_marks_does_not_negate_what_follows_it(nlp):
+    assert flags(nlp, "Leo (3/12) checked by officers, no marks, he was content and feeding well.")["child_voice"]
+
+
+def test_a_duration_in_weeks_is_not_an_age(nlp):
+    assert flags(nlp, "Lily (3) withdrawn for 2/52. F/U 4/52.")["child_ages"] == [3]
+
+
+def test_a_child_who_did_not_want_to_talk_has_no_voice(nlp):
+    assert not flags(nlp, "Kai (11) spoken to briefly but did not want to talk about his legs.")["child_voice"]
+    assert flags(nlp, "Harvey (13) appeared frightened and kept asking for his mum.")["child_voice"]
+
+
+def test_a_love_bite_is_not_an_injury(nlp):
+    assert not flags(nlp, "Jasmine (15) returned with a love bite and new nails.")["injury"]
+
+
+def test_a_child_known_by_an_initial(nlp):
+    assert flags(nlp, "Asthma review. J (11) attended w mum.")["child_ages"] == [11]
+
+
+def test_a_name_with_an_age_is_not_a_professional_named_after_one(nlp):
+    doc = nlp("Amira (12) is CLA. Today in a 1:1 with the DSL Amira was calm, she said she wants to go home.")
+    assert doc._.signals["child_voice"]

@@ -23,6 +23,9 @@ from .entities import DEFAULT_SPANS_KEY, MENTION_LABELS, PERSON_LABELS
 ADULT_AGE = 18
 #: Sentence and clause ends: an age never belongs to a person on the other side of one ("the DSL. Leon (14)").
 _AGE_STOPS = frozenset({".", "!", "?", ";", "|"})
+#: Words before a span of weeks or months that make it a duration ("for 2/52", "f/u 4/52", "review 6/12").
+DURATION_WORDS = frozenset({"for", "over", "past", "last", "next", "within", "after", "since", "every", "f/u", "fu", "review",
+                            "rv", "reviewed", "by", "x", "lasting", "ago", "until", "till", "each", "per", "u"})
 
 _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -152,6 +155,9 @@ class AgeFinder:
                 span = doc.char_span(start, end, alignment_mode="expand")
                 if span is None:
                     continue
+                if unit in ("months", "weeks", "days") and span.start > 0 and doc[span.start - 1].lower_ in DURATION_WORDS:
+                    # "withdrawn for 2/52", "review 6/12": how long, not how old.
+                    continue
                 if unit == "dob":
                     dob_spans.append((m, span, rule_id))
                     taken.append((start, end))
@@ -248,6 +254,9 @@ class AgeFinder:
             i -= 1
         if i >= 1 and _initial(doc[i]) and self._name_token(doc[i - 1]):
             i -= 1
+        elif i >= 0 and _initial(doc[i]) and doc[i].i + 1 < len(doc) and doc[doc[i].i + 1].text == "(" and not self._caps:
+            # "J (11) attended w mum": a child known by an initial.
+            return doc[i : i + 1]
         end = i + 1
         words = 0
         while i >= 0 and words < 2 and self._name_token(doc[i]):
@@ -308,6 +317,8 @@ class AgeFinder:
             for tok in name if name is not None else ():
                 if tok.is_alpha:
                     names[tok.lower_] = label
+                    # "Amira (12) ... with the DSL Amira": named with an age, not a professional.
+                    self._professional_names.discard(tok.lower_)
                     if tok.text.islower():
                         # "ethan (12)": typed in lower case, so its recurrences may be too.
                         self._lower_names.add(tok.lower_)

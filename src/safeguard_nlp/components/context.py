@@ -44,7 +44,8 @@ SPEAKER_GAP = 3
 SPEAKER_GAP_WORDS = frozenset({"has", "had", "have", "also", "then", "later", "again", "only", "just", "was", "is", "were",
                                "are", "clearly", "repeatedly", "further", "initially", "first", "herself", "himself",
                                "spontaneously", "immediately", "quietly", "openly", "did", "does", "do", "would", "could",
-                               "eventually", "finally", "now", "still", "(", ")", "-"})
+                               "eventually", "finally", "now", "still", "kept", "keeps", "started", "starts", "began", "begins",
+                               "continued", "continues", "tried", "tries", "(", ")", "-"})
 
 SENTENCE_END = frozenset({".", "!", "?"})
 CLAUSE_END = frozenset({";", "–", "—", "|"})
@@ -250,8 +251,9 @@ class ContextAnnotator:
         if len(self.token_matcher):
             raw += [(strings[m], s, e) for m, s, e in self.token_matcher(doc)]
         pseudo = [(s, e) for cid, s, e in raw if self.by_id[cid]["type"] == "PSEUDO"]
+        # A pseudo-cue cancels the cues it overlaps, but not a phrase that says what the words inside it mean.
         cues = [(cid, s, e) for cid, s, e in raw if self.by_id[cid]["type"] != "PSEUDO"
-                and not any(s < pe and e > ps for ps, pe in pseudo)]
+                and (self.by_id[cid].get("within") or not any(s < pe and e > ps for ps, pe in pseudo))]
         # A cue inside a longer cue of another type gives way ("present" in "not present").
         multi = [(cid, s, e) for cid, s, e in cues if e - s > 1]
         return [
@@ -350,7 +352,10 @@ class ContextAnnotator:
         linkers = PASSIVE_LINKERS if label in SPEAKER_LABELS else LINKERS
         if label == "MISSING":
             return self._missing_subject(span, before, after, referents, has_child, clause)
-        if after and label not in TOPICAL_LABELS:
+        if (after and label not in TOPICAL_LABELS and label != "DEMEANOUR"
+                and not (label in OBSERVED_LABELS and after[0][1].kb_id_ == "professional")):
+            # ("seen by officers": the one after "by" watches the demeanour, and an injury is never
+            # the professional's who looks at it.)
             between = doc[span.end : after[0][1].start]
             if (len(between) <= LINKED_WINDOW and any(t.lower_ in linkers for t in between[-3:])
                     and not any(t.is_punct for t in between)):
@@ -377,12 +382,15 @@ class ContextAnnotator:
                      and lower[p[0]] not in NON_AGENT_PRONOUNS]
             if later:
                 return self._person_subject(later[0], referents)
-            # The first one named in the last sentence that names someone ("HE GOT BETWEEN STEPDAD AND MUM. 4CM LAC TO SCALP").
-            lay = [p for p in people if p[1].end <= span.start and p[1].kb_id_ != "professional" and not _accompanies(doc, p[1])
+            # A finding in a sentence naming nobody: the first one named in the sentence just before ("Chantelle
+            # seen at home. Red welts across both thighs."), else the one the record is about, the first it names
+            # ("15YO MALE OLLIE GRANT FAILED TO RETURN ... LIMPING, LEFT ANKLE SWOLLEN").
+            lay = [p for p in people if p[1].end <= span.start and p[1].kb_id_ not in BYSTANDER_KINDS and not _accompanies(doc, p[1])
                    and (p[1].label_ != PRONOUN_LABEL or lower[p[0]] in SUBJECT_PRONOUNS)]
+            previous = [p for p in lay if sentence[p[1].start] == sentence[span.start] - 1]
+            lay = previous or [p for p in lay if p[1].label_ != PRONOUN_LABEL]
             if lay:
-                last = sentence[lay[-1][1].start]
-                return self._person_subject(next(p for p in lay if sentence[p[1].start] == last), referents)
+                return self._person_subject(lay[0], referents)
             return "unknown", None
         if label in SPEAKER_LABELS:
             inside = [p for p in here if span.start <= p[1].start and p[1].end <= span.end and lower[p[0]] in ("her", "his", "their")]
