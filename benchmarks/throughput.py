@@ -1052,7 +1052,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("--stream", type=int, nargs="?", const=DEFAULT_STREAM_WHEN_ASKED, default=None,
                    help=f"memory-flatness stream of N records (default {DEFAULT_STREAM_WHEN_ASKED:,} when given bare)")
     p.add_argument("--stream-modes", default="pipe-zone,annotate", help="comma list of " + ", ".join(STREAM_MODES))
-    p.add_argument("--string-budget", type=int, default=250_000,
+    p.add_argument("--string-budget", type=int, default=50_000,
                    help="warm stream mode: reload the pipeline after this many new strings (the scanner's default)")
     p.add_argument("--chunk", type=int, default=DEFAULT_CHUNK, help="records per memory zone / RSS sample in --stream")
     p.add_argument("--jobs", type=int, default=1, help="stream modes run at once, each pinned to its own CPU")
