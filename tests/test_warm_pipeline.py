@@ -49,3 +49,16 @@ def test_stays_loaded_within_budget():
 def test_budget_must_be_positive():
     with pytest.raises(ValueError, match="max_new_strings"):
         WarmPipeline(None, max_new_strings=0)
+
+
+def test_annotate_through_a_warm_pipeline_reloads_and_gives_the_same_results(monkeypatch):
+    import safeguard_nlp
+    from safeguard_nlp import api
+
+    monkeypatch.setattr(api, "WARM_CHUNK", 40)
+    texts = [r["text"] for r in records(200, seed=7)] + [None, ""]
+    zoned = list(safeguard_nlp.annotate(texts, safeguard_nlp.load()))
+    warm = safeguard_nlp.WarmPipeline(None, max_new_strings=200)
+    got = list(safeguard_nlp.annotate(iter(texts), warm))
+    assert warm.reloads >= 1
+    assert got == zoned

@@ -10,6 +10,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .api import analyse, annotate, explain  # noqa: E402
+from .batch.process import WarmPipeline  # noqa: E402
 from .frame import annotate_frame  # noqa: E402
 from .pipeline import build, load  # noqa: E402
 from .schema import RISK_FACTORS, SIGNAL_FIELDS  # noqa: E402
@@ -22,4 +23,5 @@ def evaluate(records, nlp=None):
     return _evaluate(records, nlp)
 
 
-__all__ = ["analyse", "annotate", "annotate_frame", "build", "evaluate", "explain", "load", "RISK_FACTORS", "SIGNAL_FIELDS", "__version__"]
+__all__ = ["analyse", "annotate", "annotate_frame", "build", "evaluate", "explain", "load", "WarmPipeline", "RISK_FACTORS",
+           "SIGNAL_FIELDS", "__version__"]
