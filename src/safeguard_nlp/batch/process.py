@@ -148,6 +148,7 @@ class WarmPipeline:
 
         self.nlp = None
         gc.collect()
+        _release_freed_memory()
         self.nlp = load(self.path)
         self._base = len(self.nlp.vocab.strings)
 
@@ -157,6 +158,16 @@ class WarmPipeline:
             self.reloads += 1
             self._load()
         return self.nlp
+
+
+def _release_freed_memory() -> None:
+    """Hand the old pipeline's freed heap back to the system (glibc's malloc_trim), where there is one."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _run(nlp: Any, texts: Sequence[Optional[str]], batch_size: int) -> List[Union[dict, Exception]]:
