@@ -117,7 +117,7 @@ def make_record(seq: int, raw_id: Any, raw_text: Any, raw_date: Any, location: O
 
 #: New strings a WarmPipeline may add before it is reloaded (about 5 a record: roughly 10,000 records). A reload
 #: costs about a second; a smaller budget keeps the plateau lower (benchmarks/throughput.py --stream-modes warm:
-#: 50,000 holds about 230 MB over a million records, 250,000 about 400 MB).
+#: 50,000 holds about 240 MB over a million records, 250,000 about 400 MB).
 DEFAULT_STRING_BUDGET = 50_000
 
 
