@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
@@ -175,13 +176,8 @@ def annotate(texts: Iterable[Any], nlp: Optional[Any] = None, *, batch_size: int
 
 def _annotate_warm(texts: Iterable[Any], warm: Any, batch_size: int) -> Iterator[Dict[str, Any]]:
     """annotate() through a WarmPipeline: a chunk at a time, the budget checked between chunks."""
-    chunk: List[Any] = []
-    for value in texts:
-        chunk.append(value)
-        if len(chunk) == WARM_CHUNK:
-            yield from annotate(chunk, warm.get(), batch_size=batch_size, memory_zone=False)
-            chunk = []
-    if chunk:
+    stream = iter(texts)
+    while chunk := list(itertools.islice(stream, WARM_CHUNK)):
         yield from annotate(chunk, warm.get(), batch_size=batch_size, memory_zone=False)
 
 

@@ -18,7 +18,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from .. import resources
-from .entities import DEFAULT_SPANS_KEY, MENTION_LABELS, PERSON_LABELS
+from .entities import DEFAULT_SPANS_KEY, MENTION_LABELS, PERSON_LABELS, skip_back
 
 ADULT_AGE = 18
 #: Sentence and clause ends: an age never belongs to a person on the other side of one ("the DSL. Leon (14)").
@@ -163,17 +163,14 @@ class AgeFinder:
                     taken.append((start, end))
                     continue
                 person = self._attach(span, people, unit)
-                name = None
-                if person is not None and person.end < span.start:
-                    # "Mum present with Ellis (6)": the name right before the age is closer than mum.
-                    name = self._name_before(doc, span)
-                    if name is not None and name.start > person.end and not all(
-                            t.text in ("(", ":", ",", "-") for t in doc[person.end : name.start]):
-                        person = None
-                    else:
-                        name = None
-                if person is None and name is None:
-                    name = self._name_before(doc, span)
+                name = self._name_before(doc, span)
+                # "Mum present with Ellis (6)": a name right before the age, past the person, is closer than mum;
+                # "son Kai (26)": a name the person introduces is theirs.
+                if person is not None and not (name is not None and name.start > person.end and not all(
+                        t.text in ("(", ":", ",", "-") for t in doc[person.end : name.start])):
+                    name = None
+                else:
+                    person = None
                     if name is None and unit == "years_attached":
                         continue
                 values = [self._in_years(n, unit) for n in _numbers(m.group("n"))]
@@ -231,10 +228,9 @@ class AgeFinder:
         """The person mention right before the age, else right after it."""
         doc = span.doc
         before = [p for p in people if p.end <= span.start and span.start - p.end <= self.attach_window
-                  and not any(t.text in _AGE_STOPS or "\n" in t.text for t in doc[p.end : span.start])]
+                  and not _crosses_stop(doc, p.end, span.start)]
         after = [] if unit == "years_attached" else [
-            p for p in people if p.start >= span.end and p.start - span.end <= 2
-            and not any(t.text in _AGE_STOPS or "\n" in t.text for t in doc[span.end : p.start])]
+            p for p in people if p.start >= span.end and p.start - span.end <= 2 and not _crosses_stop(doc, span.end, p.start)]
         # "MUM - 14YO DAUGHTER": an age glued to the person after it is theirs, not the one before the dash.
         if before and after and after[0].start == span.end and before[-1].end < span.start:
             return after[0]
@@ -391,15 +387,21 @@ class AgeFinder:
         doc.spans[self.spans_key] = out
 
 
+def _crosses_stop(doc: Doc, start: int, end: int) -> bool:
+    """A sentence or clause end, or a new line, lies between the two."""
+    return any(t.text in _AGE_STOPS or "\n" in t.text for t in doc[start:end])
+
+
 def _initial(tok) -> bool:
     """A surname's initial: "R" in "Jayden R (14)"."""
     text = tok.text
     return len(text) == 1 and text.isupper() and text.isalpha()
 
 
+_COMPANION_DETERMINERS = frozenset({"her", "his", "their", "the", "a", "an", "both", "2", "two", "x2"})
+
+
 def _companion(doc: Doc, person: Span) -> bool:
     """"with daughter Ruby", "with her son": someone who came along with the one the note is about."""
-    k = person.start - 1
-    while k >= 0 and doc[k].lower_ in ("her", "his", "their", "the", "a", "an", "both", "2", "two", "x2"):
-        k -= 1
+    k = skip_back(doc, person.start - 1, _COMPANION_DETERMINERS)
     return k >= 0 and doc[k].lower_ in ("with", "w", "w/", "and", "&", "+")

@@ -28,7 +28,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from .. import resources
-from .entities import DEFAULT_SPANS_KEY, PERSON_LABELS
+from .entities import DEFAULT_SPANS_KEY, PERSON_LABELS, skip_back
 
 CUE_TYPES = ("NEGATED", "HYPOTHETICAL", "HISTORICAL", "ABSENT", "PRESENT", "EXCLUDED", "PSEUDO", "TERMINATE")
 DIRECTIONS = ("forward", "backward", "both")
@@ -76,6 +76,10 @@ PRONOUN_LABEL = "PRONOUN"
 #: The person after these came along or found someone: not whose injury it is ("brought in by mum", "with his carer").
 COMPANION_LINKERS = frozenset({"with", "by"})
 _DETERMINERS = frozenset({"his", "her", "their", "the", "a", "an", "its", "my", "our"})
+#: Words between a reporter's linker and the person ("reported by her mum").
+_OWNER_WORDS = NON_AGENT_PRONOUNS | {"the", "a", "an"}
+#: Words between a missing person (or the bracket after them) and the missing word ("... 12) HAS BEEN REPORTED MISSING").
+_MISSING_GAP_WORDS = (SPEAKER_GAP_WORDS - {"(", ")"}) | {"been", "being"}
 #: What may stand between a word for a person and their name ("Mum (Hollie, 26)", "son: Kai"); a comma lists people instead.
 NAME_JOINERS = frozenset({"(", ":"})
 #: Relative pronouns, and how far after a person one may stand (past an age in brackets) to be about them.
@@ -368,7 +372,7 @@ class ContextAnnotator:
             if before:
                 # Who has the injury: the subject of its own stretch of sentence, else of the sentence,
                 # passing over one who only reports it ("Mum reported Mia has a mark on her cheek").
-                segment = [p for p in before if self._segment[p[1].start] == self._segment[span.start]]
+                segment = self._in_segment(before, span)
                 # The one the violence was done to ("hit her son Harry on the forehead causing a cut").
                 hurt = [p for p in (segment or before) if self._victim(doc, p[1])]
                 if hurt:
@@ -397,9 +401,7 @@ class ContextAnnotator:
             if inside:
                 # "in her own words": whose words the phrase says.
                 return self._person_subject(inside[0], referents)
-            j = span.start - 1
-            while j >= 0 and doc[j].lower_ in SPEAKER_GAP_WORDS:
-                j -= 1
+            j = skip_back(doc, span.start - 1, SPEAKER_GAP_WORDS)
             if j >= 0 and _unknown_name(doc[j]) and not any(p[1].start <= j < p[1].end for p in people):
                 return "unknown", [j, j + 1]
             if (label == "VOICE" and j >= 0 and doc[j].is_alpha and not doc[j].is_stop and doc[j].lower_ not in self.gender
@@ -423,7 +425,7 @@ class ContextAnnotator:
             if before:
                 lay = [p for p in before if p[1].kb_id_ != "professional"] or before
                 # "..., mum rang staff at 1500 to say": the one in its own stretch of sentence speaks.
-                own = [p for p in lay if self._segment[p[1].start] == self._segment[span.start]]
+                own = self._in_segment(lay, span)
                 return self._person_subject((own or lay)[0], referents)
             inverted = span.start > 0 and doc[span.start - 1].text in (",", '"', "'", "”", "’")
             if inverted and after and after[0][1].start == span.end and after[0][1].label_ != PRONOUN_LABEL:
@@ -438,7 +440,7 @@ class ContextAnnotator:
                 # Whose drinking or health: the sentence's subject, passing over a reporter ("mum says ...").
                 lay = [p for p in before if p[1].kb_id_ not in BYSTANDER_KINDS]
                 # The one in its own stretch of sentence first ("... to find mum asleep on the sofa very drunk").
-                lay = [p for p in lay if self._segment[p[1].start] == self._segment[span.start]] or lay
+                lay = self._in_segment(lay, span) or lay
                 while lay and _reports(doc, lay[0][1]):
                     lay = lay[1:]
                 if lay:
@@ -453,12 +455,15 @@ class ContextAnnotator:
             return self._person_subject(earlier[-1], referents)
         return "unknown", None
 
+    def _in_segment(self, people: List[Tuple[int, Span]], span: Span) -> List[Tuple[int, Span]]:
+        """Those of ``people`` in the span's own stretch of sentence (between commas)."""
+        here = self._segment[span.start]
+        return [p for p in people if self._segment[p[1].start] == here]
+
     def _victim(self, doc: Doc, person: Span) -> bool:
         """The person right after a violent act ("punched her"), or the subject of a passive one ("Santi was punched")."""
         acts = self._violence
-        k = person.start - 1
-        while k >= 0 and person.start - k <= 2 and doc[k].lower_ in _DETERMINERS:
-            k -= 1
+        k = skip_back(doc, person.start - 1, _DETERMINERS, reach=2)
         if k in acts or (k >= 1 and k - 1 in acts and doc[k].lower_ in ("at", "on")):
             return True
         k = person.end
@@ -471,18 +476,14 @@ class ContextAnnotator:
         doc = span.doc
 
         def fits(p: Span) -> bool:
-            k = p.start - 1
-            while k >= 0 and doc[k].lower_ in NON_AGENT_PRONOUNS | {"the", "a", "an"}:
-                k -= 1
+            k = skip_back(doc, p.start - 1, _OWNER_WORDS)
             return (p.kb_id_ != "professional" and clause[p.start] == clause[span.start]
                     and not (k >= 0 and doc[k].lower_ in REPORTER_LINKERS))
 
         before = before + [p for p in self._object_pronouns if p[1].end <= span.start and span.start - p[1].end <= 2]
         before.sort(key=lambda p: p[1].start)
         # "HER PARTNER (STEP DAD TO TYLER, 9, AND GRACE, 12) HAS BEEN REPORTED MISSING": not the people in the aside.
-        k = span.start - 1
-        while k >= 0 and doc[k].lower_ in SPEAKER_GAP_WORDS - {"(", ")"} | {"been", "being"}:
-            k -= 1
+        k = skip_back(doc, span.start - 1, _MISSING_GAP_WORDS)
         if k >= 0 and doc[k].text == ")":
             opening = next((j for j in range(k - 1, max(-1, k - 30), -1) if doc[j].text == "("), None)
             if opening is not None and any(p[1].end <= opening for p in before):
@@ -682,9 +683,7 @@ def _unknown_name(tok) -> bool:
 
 def _accompanies(doc: Doc, person: Span) -> bool:
     """"attended with his foster carer", "found by a member of public": a companion or finder, not the one hurt."""
-    k = person.start - 1
-    while k >= 0 and doc[k].lower_ in _DETERMINERS:
-        k -= 1
+    k = skip_back(doc, person.start - 1, _DETERMINERS)
     return k >= 0 and doc[k].lower_ in COMPANION_LINKERS
 
 

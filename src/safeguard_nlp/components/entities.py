@@ -175,6 +175,15 @@ class EntityRuler(Pipe):
         return self
 
 
+def skip_back(doc: Doc, i: int, words: Iterable[str], reach: Optional[int] = None) -> int:
+    """The index of the last token at or before ``i`` whose lower form is not in ``words``, skipping at
+    most ``reach`` tokens; -1 when the walk passes the start ("with his foster carer": from "his" to "with")."""
+    k = i
+    while k >= 0 and doc[k].lower_ in words and (reach is None or i - k < reach):
+        k -= 1
+    return k
+
+
 def _resolve_overlaps(spans: List[Span]) -> List[Span]:
     """Within a label and category (and across person labels), keep the longest of overlapping spans."""
     spans.sort(key=lambda s: (s.start - s.end, s.start))
