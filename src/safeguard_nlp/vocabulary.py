@@ -1,8 +1,9 @@
 """A warm tokenizer and vocabulary, so memory zones do not make every record start cold.
 
 Inside ``nlp.memory_zone()`` spaCy's tokenizer caches nothing, and every
-lexeme made for a new word is dropped when the zone closes. That keeps memory
-flat over millions of records, but each chunk of a scan then splits the same
+lexeme made for a new word is dropped when the zone closes (its strings are
+freed, though spaCy's lexeme table keeps a tombstone for each: see
+``batch.WarmPipeline``), and each chunk of a scan then splits the same
 common words again and rebuilds their lexemes (a Python call per lexical
 attribute). Cache entries and lexemes made outside any zone stay. So
 :func:`warm`, run when the pipeline is loaded, tokenizes the words of incident

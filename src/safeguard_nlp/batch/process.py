@@ -126,10 +126,12 @@ class WarmPipeline:
 
     Inside ``nlp.memory_zone()`` spaCy's tokenizer caches nothing and every new
     lexeme is dropped when the zone closes, so each chunk of a scan would start
-    cold. Out of a zone the caches stay warm but grow with every new word; a
-    reload once ``max_new_strings`` strings have been added bounds memory (a saw
-    tooth, not a flat line) for one load every few tens of thousands of records.
-    Outputs do not depend on it: the pipeline keeps no state between records.
+    cold, and a zone does not keep memory flat either: the words it drops stay as
+    tombstones in spaCy's lexeme table (a preshed map cleared only by doubling).
+    Out of a zone the caches stay warm but grow with every new word; a reload
+    once ``max_new_strings`` strings have been added holds memory level after
+    the first reload, for one load every ten thousand records or so. Outputs do
+    not depend on it: the pipeline keeps no state between records.
     """
 
     def __init__(self, path: Any, max_new_strings: int = DEFAULT_STRING_BUDGET):
