@@ -456,3 +456,197 @@ def test_a_child_known_by_an_initial(nlp):
 def test_a_name_with_an_age_is_not_a_professional_named_after_one(nlp):
     doc = nlp("Amira (12) is CLA. Today in a 1:1 with the DSL Amira was calm, she said she wants to go home.")
     assert doc._.signals["child_voice"]
+
+
+# -- sixth round: healed injuries, reporters, pronouns, names (tuned on the third new batch) -----------
+
+
+@pytest.mark.parametrize("text", [
+    "Son Rio (7) had a graze on his knee which has since healed.",
+    "Nursery noted a bruise on Amber's (3) forehead last Tues. The bruise has now faded.",
+    "Leon (10) said he got a bruise at football. Bruise has since faded, nothing seen today.",
+])
+def test_a_healed_injury_said_through_which_or_of_an_earlier_mention(nlp, text):
+    s = flags(nlp, text)
+    assert s["children_present"] and not s["injury"]
+
+
+def test_a_new_injury_is_not_the_healed_one(nlp):
+    s = flags(nlp, "Bruise on Amber's (3) cheek today. An old bruise on her arm has since faded.")
+    assert s["child_injury"]
+
+
+def test_the_healed_state_is_shown_on_the_earlier_mention(nlp):
+    doc = nlp("Nursery noted a bruise on Amber's (3) forehead last Tues. The bruise has now faded.")
+    first = doc._.evidence["injury"][0]
+    assert not first["accepted"] and first["historical"]
+    assert any(c["rule"] == "hist.healed" and "mention" in c for c in first["cues"])
+
+
+def test_a_reporter_and_their_name_are_passed_over(nlp):
+    assert flags(nlp, "Mother Kerry (31) reports baby Jax 7/12 pulled a hot drink over, small burn on his wrist.")["child_injury"]
+
+
+def test_a_finding_after_a_reporter_is_the_childs(nlp):
+    assert flags(nlp, "14YO MALE WITH MUM. CUT TO L EYEBROW, MUM STATES HE FELL OFF HIS BIKE.")["child_injury"]
+
+
+def test_a_finding_after_a_child_was_hit_is_the_childs(nlp):
+    s = flags(nlp, "Partner Wes punched IP then hit her son Ty (9) with a slipper. Red marks visible to his legs.")
+    assert s["child_injury"]
+
+
+def test_a_pronoun_after_an_owner_is_the_one_owned(nlp):
+    doc = nlp("Gina's son Reuben (6) slipped in the bath, he was crying and had a bump to his head.")
+    assert doc._.signals["child_injury"]
+
+
+def test_how_they_happened_is_no_person(nlp):
+    s = flags(nlp, "LOCATED BY PATROL WITH TWO ADULT MALES. YP AMY 15 HAS BRUISES TO WRISTS, WOULD NOT SAY HOW THEY HAPPENED.")
+    assert s["child_injury"]
+
+
+def test_before_she_left_is_not_history(nlp):
+    assert flags(nlp, "Carers saw a fresh cut on Lexi's (14) arm before she left the unit.")["child_injury"]
+
+
+def test_a_sharpener_blade_is_self_harm_not_a_weapon(nlp):
+    s = flags(nlp, "Mia (14) said she cuts with a sharpener blade when anxious.")
+    assert "criminal_exploitation" not in s["risk_factors"]
+
+
+def test_a_lower_case_hyphenated_name_with_an_age(nlp):
+    assert flags(nlp, "form tutor saw lily-rose (12) had scratches on her arm")["child_injury"]
+
+
+def test_a_name_with_a_bare_school_year(nlp):
+    s = flags(nlp, "jayden y9 in to see DSL, bruise on his cheek, he said his brother did it")
+    assert s["children_present"] and s["child_injury"]
+
+
+def test_m_after_an_age_is_male_not_mother(nlp):
+    doc = nlp("MISPER 13YO M NOT HOME BY 2100.")
+    people = [(s.text, s.label_) for s in doc.spans["sg_entities"] if s.label_ in ("CHILD", "ADULT")]
+    assert ("M", "CHILD") in people
+
+
+def test_may_in_a_hyphenated_name_is_no_hypothetical(nlp):
+    assert flags(nlp, "Lily-May Dunn 14yo MFH since Sat, phone off.")["missing_episode"]
+
+
+def test_going_to_a_place_is_no_plan(nlp):
+    assert flags(nlp, "Son Arlo (13) left saying he was going to the park and has not returned, phone off.")["missing_episode"]
+
+
+def test_located_after_days_ends_a_missing_episode(nlp):
+    assert flags(nlp, "Kyle Todd 15yo found by police after 3 days at an address in Leeds.")["missing_episode"]
+
+
+def test_missing_a_number_of_times_last_yr_is_history(nlp):
+    s = flags(nlp, "Dad rang as Mya (12) not back from her mums. Mya went missing 3 or 4 times last yr. Mya confirmed at mums, stay agreed.")
+    assert not s["missing_episode"] and "repeat_missing" in s["risk_factors"]
+
+
+def test_the_carers_named_with_w_are_not_the_missing_one(nlp):
+    assert flags(nlp, "Tia Rowe (15), CLA placed w/ Mr & Mrs Hale, absconded from placement at 2200.")["missing_episode"]
+
+
+def test_gestation_is_not_an_age(nlp):
+    s = flags(nlp, "Kara 16yo attended antenatal clinic, Kara is 20/40 pregnant.")
+    assert s["child_ages"] == [16]
+
+
+def test_the_missing_people_charity_is_no_missing_episode(nlp):
+    s = flags(nlp, "Grandmother low in mood as her adult son (30) is a MISPER. Grandson (4) at nursery. Signposted to Missing People.")
+    assert not s["missing_episode"]
+
+
+def test_a_lower_case_unknown_name_before_a_bracketed_age_takes_it(nlp):
+    s = flags(nlp, "dad rang 17:10 rowan (9) not home from school. dad says he is safe at a friends now.")
+    assert s["child_ages"] == [9] and not s["child_voice"]
+
+
+def test_a_childs_feeling_in_a_parents_account_is_not_the_childs_voice(nlp):
+    s = flags(nlp, "MUM STATES KAI (7) WILL BE AT THE PARK AS HE LOVES THE SWINGS. KAI LOCATED THERE, RETURNED HOME.")
+    assert s["children_present"] and not s["child_voice"]
+
+
+@pytest.mark.parametrize("text", [
+    "Son Finn (9) shouted at dad to stop. Finn not spoken to, in bed when officers arrived.",
+    "Ava (14) left home saying she was going to a friends, not returned. Ava not yet spoken to.",
+])
+def test_words_during_the_incident_are_not_the_childs_account(nlp, text):
+    s = flags(nlp, text)
+    assert s["children_present"] and not s["child_voice"]
+
+
+def test_foster_carers_who_report_own_nothing_of_the_childs(nlp):
+    s = flags(nlp, "Kacey (12) in foster care. FCs report her epilepsy is well controlled.")
+    assert "health_needs" in s["risk_factors"]
+
+
+def test_a_pupil_record_is_no_pupil(nlp):
+    assert not flags(nlp, "Note kept on staff file, not a pupil record. Colleague disclosed her partner hit her.")["children_present"]
+
+
+def test_at_mums_request_places_no_one(nlp):
+    assert flags(nlp, "Mum attended with daughter (6). Child checked at mums request, no marks.")["children_present"]
+
+
+@pytest.mark.parametrize("text", [
+    "IP says her husband controls all the money and she is not allowed a bank card.",
+    "During the visit mum disclosed her partner takes her wages and she has to ask him for money.",
+    "Mum and her own mother (60) in argument, her mother had hold of mums hair.",
+    "Mums boyfriend had mum up against the wall by her throat.",
+])
+def test_control_and_violence_in_other_words_are_domestic_abuse(nlp, text):
+    assert flags(nlp, text)["domestic_abuse"]
+
+
+@pytest.mark.parametrize("text", [
+    "Noah (6) fell off the slide and hit his head on the frame. Mum and her partner present.",
+    "New birth visit. Routine DA enquiry - mum and partner say no concerns.",
+    "Mum's partner slapped her son Jack 12yo across the face. Strategy discussion held.",
+])
+def test_what_is_not_abuse_between_adults(nlp, text):
+    assert not flags(nlp, text)["domestic_abuse"]
+
+
+def test_an_assault_before_someone_left_is_not_history(nlp):
+    assert flags(nlp, "This morning her partner assaulted her at home before Jo (10) left for school.")["domestic_abuse"]
+
+
+def test_a_mug_thrown_at_a_partner_that_hit_a_child_is_domestic_abuse(nlp):
+    s = flags(nlp, "Mug thrown by suspect Dan Hale at partner Amy missed her and struck her son Leo (5), small cut.")
+    assert s["domestic_abuse"] and s["child_injury"]
+
+
+@pytest.mark.parametrize("text", [
+    "Jay (15) found with 8 wraps of heroin and cash, phones x2.",
+    "Home conditions poor, strong smell of cannabis on entry. Chn Ali (4) and Sara (6) asleep.",
+    "Jade (14) found at a flat, cannabis being smoked in the lounge by the adults.",
+    "Zack (15) found at an address known for drug use.",
+])
+def test_drugs_that_are_not_the_childs_use(nlp, text):
+    assert "substance_misuse" not in flags(nlp, text)["risk_factors"]
+
+
+def test_a_zoot_is_drug_use(nlp):
+    assert "substance_misuse" in flags(nlp, "Tyler (15) admitted smoking a zoot earlier.")["risk_factors"]
+
+
+def test_an_adult_boyfriend_of_a_child_under_16(nlp):
+    doc = nlp("Leah (14) located at the flat of her boyfriend Dean Cole (23).")
+    s = doc._.signals
+    assert {"risky_associates", "sexual_exploitation"} <= set(s["risk_factors"])
+    assert any(i["rule"] == "signals.adult_partner_of_child" for i in doc._.evidence["risk_factors"])
+
+
+def test_a_boyfriend_of_19_of_a_17_year_old_is_no_associate(nlp):
+    s = flags(nlp, "Mia (17) told her tutor her boyfriend Sam (19) checks her phone.")
+    assert "risky_associates" not in s["risk_factors"]
+
+
+def test_older_lads_not_known_to_mum_are_still_older_lads(nlp):
+    s = flags(nlp, "Reggie (12) found at the park with older lads not known to mum.")
+    assert "risky_associates" in s["risk_factors"]

@@ -34,7 +34,8 @@ _NUMBER_WORDS = {
     "nineteen": 19, "twenty": 20,
 }
 _NUM = r"(?:\d{1,2}|" + "|".join(_NUMBER_WORDS) + r")"
-_SEP = r"\s*(?:,|&|\+|and|\/)\s*"
+#: "4/7" lists two ages; "15/40" is weeks of a pregnancy.
+_SEP = r"\s*(?:,|&|\+|and|\/(?!40\b))\s*"
 _LIST = rf"{_NUM}(?:{_SEP}{_NUM})*"
 _YEARS = r"(?:yo|y\.?o\.?|y/o|yoa|yrs?|years?|yr)"
 _MONTHS = r"(?:months?|mths?|mnths?|mos?|/12)"
@@ -61,7 +62,11 @@ AGE_REGEXES: List[Tuple[str, "re.Pattern[str]", str]] = [
 ]
 
 #: A pupil's school year beside a name: "Nadia (Y11)", "Imani (16, Y11)", "Y10 Deshawn".
+#: Spans whose words are never a name in an ALL-CAPS record.
+NOT_NAME_LABELS = frozenset({"VOICE", "MISSING", "REFERRAL", "DA_VIOLENCE", "DEMEANOUR"})
 SCHOOL_YEAR_BEFORE = re.compile(r"\((?:\s*\d{1,2}\s*,)?\s*(?i:y|yr|year)\s*\d{1,2}\b[^()]{0,20}\)")
+#: "kian y10 in today", "Kian Y10": a school year straight after a name, without brackets.
+SCHOOL_YEAR_BARE = re.compile(r"(?<=[A-Za-z] )(?i:y|yr)\s?\d{1,2}\b")
 SCHOOL_YEAR_AFTER = re.compile(r"\b(?:Y|YR|Yr|Year)\s?\d{1,2}\b(?=\s+[A-Z])")
 #: Where a number (digits or a word) starts: the age regexes that begin with one are tried only there.
 _FIRST_LETTERS = "".join(sorted({w[0] for w in _NUMBER_WORDS}))
@@ -133,6 +138,9 @@ class AgeFinder:
         head = text[:400]
         self._caps = head.upper() == head and any(c.isalpha() for c in head)
         self._mention_tokens = {i for s in group if s.label_ in MENTION_LABELS for i in range(s.start, s.end)}
+        if self._caps:
+            # "MUM STATES KAI (7)": in capitals a speech verb looks like a name; no word a rule has matched is one.
+            self._mention_tokens |= {i for s in group if s.label_ in NOT_NAME_LABELS for i in range(s.start, s.end)}
         found: List[Dict[str, Any]] = []
         taken: List[Tuple[int, int]] = []
         incident_date: Optional[dt.date] = None
@@ -234,8 +242,9 @@ class AgeFinder:
         # "MUM - 14YO DAUGHTER": an age glued to the person after it is theirs, not the one before the dash.
         if before and after and after[0].start == span.end and before[-1].end < span.start:
             return after[0]
-        # "PT 15YO FEMALE", "a 14yo girl": an age glued before a word for a person is that person's.
-        glued = [p for p in people if p.start == span.end and p.kb_id_ == "generic"]
+        # "PT 15YO FEMALE", "a 14yo girl", "JUV 12YO M": an age glued before a word for a person is that person's
+        # (M and F after an age are male and female, not mother and father).
+        glued = [p for p in people if p.start == span.end and (p.kb_id_ == "generic" or p.text.lower() in ("m", "f"))]
         if glued:
             return glued[0]
         if before:
@@ -255,13 +264,28 @@ class AgeFinder:
             return doc[i : i + 1]
         end = i + 1
         words = 0
+        if i >= 2 and self._lower_compound(doc, i):
+            # "evie-mae (13)": a lower-case given name with a second part the list does not hold.
+            i -= 2
         while i >= 0 and words < 2 and self._name_token(doc[i]):
             words += 1
             i -= 1
             # "Ellie-Mae": one given name in three tokens.
             while i >= 1 and doc[i].text == "-" and not doc[i].whitespace_ and not doc[i - 1].whitespace_ and self._name_token(doc[i - 1]):
                 i -= 2
+        if i + 1 == end and end == span.start and doc[span.start].text == "(" and i >= 0:
+            # "mum rang 16:40 ellis (10)": a lower-case word right before a bracketed age is a name we do not know.
+            tok = doc[i]
+            if (tok.is_alpha and tok.text.islower() and len(tok.text) > 2 and not tok.is_stop
+                    and tok.lower_ not in self.not_names and tok.i not in self._mention_tokens):
+                return doc[i:end]
         return None if i + 1 == end else doc[i + 1 : end]
+
+    def _lower_compound(self, doc: Doc, i: int) -> bool:
+        """``doc[i]`` ends a lower-case hyphenated given name ("evie-mae"), glued to a listed given name."""
+        last, dash, first = doc[i], doc[i - 1], doc[i - 2]
+        return (last.is_alpha and last.text.islower() and dash.text == "-" and not dash.whitespace_ and not first.whitespace_
+                and first.text.islower() and first.lower_ in self.given_names and not self._name_token(last))
 
     def _name_token(self, tok) -> bool:
         text = tok.text
@@ -298,6 +322,7 @@ class AgeFinder:
                     names.setdefault(after[0].lower_, "CHILD")
         years = [(m, True) for m in SCHOOL_YEAR_BEFORE.finditer(self._text)] if "(" in self._text else []
         years += [(m, False) for m in SCHOOL_YEAR_AFTER.finditer(self._text)]
+        years += [(m, True) for m in SCHOOL_YEAR_BARE.finditer(self._text)]
         for m, before in years:
             span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
             if span is None:
@@ -306,6 +331,8 @@ class AgeFinder:
             for tok in name if name is not None else ():
                 if tok.is_alpha:
                     names.setdefault(tok.lower_, "CHILD")
+                    if tok.text.islower():
+                        self._lower_names.add(tok.lower_)
         for age in ages:
             label = "CHILD" if max(age["values"]) < ADULT_AGE else "ADULT"
             span = doc[age["token_start"] : age["token_end"]]

@@ -55,7 +55,7 @@ PASSIVE_LINKERS = frozenset({"by"})
 LINKED_WINDOW = 8
 MISSING_WINDOW = 4
 #: "reported missing by mum", "found by staff": the person after these is not the missing one.
-REPORTER_LINKERS = frozenset({"by", "to", "with", "from", "for"})
+REPORTER_LINKERS = frozenset({"by", "to", "with", "w/", "w", "from", "for"})
 #: What professionals see on others: an injury is never the observer's ("staff noticed marks").
 OBSERVED_LABELS = frozenset({"INJURY"})
 #: Speech and demeanour belong to the person before the verb ("Tia told officers").
@@ -66,15 +66,18 @@ TOPICAL_LABELS = frozenset({"RISK_FACTOR", "MISSING"})
 CHILD_SITUATIONS = frozenset({"risky_associates", "sexual_exploitation", "criminal_exploitation", "online_contact"})
 #: Exploitation cues that can as well be an adult's (a knife, heroin): checked for whose they are.
 OWNED_RISK_RULES = frozenset({"rf.criminal_exploitation.weapon_drugs"})
+#: Risk factors a passive "by" gives to someone else ("cannabis being smoked by the adults").
+OWNED_BY_AGENT = frozenset({"substance_misuse"})
 #: People who are around, not whose drinking or health a risk factor is about.
 BYSTANDER_KINDS = frozenset({"professional", "peer"})
 #: Verbs by which one person passes on what another did ("mum says he drinks").
 REPORTING_WORDS = frozenset({"says", "said", "reports", "reported", "believes", "believed", "thinks", "thought", "told",
                              "tells", "states", "stated", "explains", "explained", "worried", "concerned", "feels",
-                             "found", "noticed", "saw", "heard", "called", "rang", "disclosed", "alleges", "alleged"})
+                             "found", "noticed", "saw", "heard", "called", "rang", "disclosed", "alleges", "alleged",
+                             "report", "say", "state", "believe", "think", "explain", "allege"})
 PRONOUN_LABEL = "PRONOUN"
 #: The person after these came along or found someone: not whose injury it is ("brought in by mum", "with his carer").
-COMPANION_LINKERS = frozenset({"with", "by"})
+COMPANION_LINKERS = frozenset({"with", "w/", "w", "by"})
 _DETERMINERS = frozenset({"his", "her", "their", "the", "a", "an", "its", "my", "our"})
 #: Words between a reporter's linker and the person ("reported by her mum").
 _OWNER_WORDS = NON_AGENT_PRONOUNS | {"the", "a", "an"}
@@ -88,6 +91,10 @@ RELATIVE_GAP = 4
 #: Spans whose subject the signals use (and auditors read); others keep "unknown".
 SUBJECT_LABELS = frozenset({"CHILD", "ADULT", "PRONOUN", "INJURY", "MISSING", "RISK_FACTOR", "VOICE", "QUOTE",
                             "DEMEANOUR", "DA_VIOLENCE", "DOMESTIC_ABUSE"})
+
+
+#: Words by which a mention is another of its kind, not the one named before ("a new bruise").
+ANOTHER_MENTION = frozenset({"a", "an", "another", "new", "fresh", "second", "further", "other", "one", "more", "different"})
 
 
 class ContextRuleError(ValueError):
@@ -114,8 +121,12 @@ def _check_cue(entry: Dict[str, Any], n: int) -> None:
         raise ContextRuleError(f"{where}: 'patterns' must be a non-empty list of spaCy token patterns (lists of dicts)")
     if entry["type"] not in ("PSEUDO", "TERMINATE") and entry.get("direction") not in DIRECTIONS:
         raise ContextRuleError(f"{where}: 'direction' must be one of {', '.join(DIRECTIONS)}")
-    if not isinstance(entry.get("through_commas", False), bool):
-        raise ContextRuleError(f"{where}: 'through_commas' must be true or false")
+    categories = entry.get("categories")
+    if categories is not None and (not isinstance(categories, list) or not all(isinstance(c, str) for c in categories)):
+        raise ContextRuleError(f"{where}: 'categories' must be a list of span categories (strings)")
+    for option in ("through_commas", "through_relative", "earlier_mentions"):
+        if not isinstance(entry.get(option, False), bool):
+            raise ContextRuleError(f"{where}: {option!r} must be true or false")
     window = entry.get("window", 6)
     if not isinstance(window, int) or window < 0:
         raise ContextRuleError(f"{where}: 'window' must be a whole number >= 0")
@@ -166,6 +177,7 @@ class ContextAnnotator:
             entry.setdefault("window", 6)
             entry["labels_set"] = frozenset(entry.get("labels") or ())
             entry["except_set"] = frozenset(entry.get("except_labels") or ())
+            entry["categories_set"] = frozenset(entry.get("categories") or ())
             self.by_id[entry["id"]] = entry
             phrases = list(entry.get("terms") or ()) + spell_slots(entry.get("slots") or ())
             if phrases:
@@ -178,7 +190,7 @@ class ContextAnnotator:
             self.cues.append(entry)
 
     def _serialisable(self) -> List[Dict[str, Any]]:
-        return [{k: v for k, v in c.items() if k not in ("labels_set", "except_set")} for c in self.cues]
+        return [{k: v for k, v in c.items() if k not in ("labels_set", "except_set", "categories_set")} for c in self.cues]
 
     # -- the work ---------------------------------------------------------
 
@@ -200,6 +212,8 @@ class ContextAnnotator:
             if ctype == "TERMINATE":
                 continue
             hits = self._scope(bounds, cue, start, end, clause, soft, terminators, relative)
+            if cue["categories_set"]:
+                hits = [i for i in hits if spans[i].kb_id_ in cue["categories_set"]]
             if not hits:
                 continue
             where = doc[start:end]
@@ -208,16 +222,20 @@ class ContextAnnotator:
                 ctx = contexts[idx]
                 ctx[ctype.lower()] = True
                 ctx["cues"].append(dict(applied))
-        people = [(i, spans[i]) for i, (_, _, label) in enumerate(bounds) if label in PERSON_LABELS or label == PRONOUN_LABEL]
+        self._carry_back(spans, contexts)
+        # ("declined to say how they happened": a pronoun for the injuries is nobody.)
+        people = [(i, spans[i]) for i, (_, _, label) in enumerate(bounds)
+                  if label in PERSON_LABELS or (label == PRONOUN_LABEL and not contexts[i]["excluded"])]
         self._segment = _segments(doc, clause)
+        self._person_tokens = {t for _, s in people if s.label_ in PERSON_LABELS for t in range(s.start, s.end)}
         self._text_of = {(s.start, s.end): s.text.lower() for _, s in people}
         self._name_gender = self._names_gender(doc, people)
+        self._violence = {t for s in spans if s.label_ == "DA_VIOLENCE" and s.kb_id_ == "physical" for t in range(s.start, s.end)}
         referents = self._resolve_pronouns(people, sentence)
         has_child = any(
             b[2] == "CHILD" and not c["negated"] and not c["hypothetical"] for b, c in zip(bounds, contexts)
         )
         self._lower = {i: self._text_of[(s.start, s.end)] for i, s in people}
-        self._violence = {t for s in spans if s.label_ == "DA_VIOLENCE" and s.kb_id_ == "physical" for t in range(s.start, s.end)}
         self._by_sentence: Dict[int, List[Tuple[int, Span]]] = {}
         for p in people:
             self._by_sentence.setdefault(sentence[p[1].start], []).append(p)
@@ -231,6 +249,30 @@ class ContextAnnotator:
         self._one_missing_person(spans, bounds, contexts)
         doc._.sg_context = contexts
         return doc
+
+    def _carry_back(self, spans: List[Span], contexts: List[Dict[str, Any]]) -> None:
+        """What a cue marked ``earlier_mentions`` says of "the bruise" holds for the bruise named before it
+        ("a bruise on Freya's upper arm ... The bruise has now faded"), unless the later one is another
+        ("a new bruise which has since faded")."""
+        for i, ctx in enumerate(contexts):
+            carried = [c for c in ctx["cues"] if self.by_id[c["rule"]].get("earlier_mentions")]
+            if not carried:
+                continue
+            span = spans[i]
+            doc = span.doc
+            k = span.start - 1
+            while k >= 0 and span.start - k <= 3 and not doc[k].is_punct and doc[k].lower_ not in ANOTHER_MENTION:
+                k -= 1
+            if k >= 0 and doc[k].lower_ in ANOTHER_MENTION:
+                continue
+            for j in range(i):
+                other = contexts[j]
+                if spans[j].label_ != span.label_ or spans[j].kb_id_ != span.kb_id_:
+                    continue
+                for cue in carried:
+                    if not other[cue["type"]]:
+                        other[cue["type"]] = True
+                        other["cues"].append(dict(cue, mention={"start": span.start_char, "end": span.end_char}))
 
     @staticmethod
     def _one_missing_person(spans: List[Span], bounds: List[Tuple[int, int, str]], contexts: List[Dict[str, Any]]) -> None:
@@ -272,7 +314,9 @@ class ContextAnnotator:
 
         A relative pronoun just after a person ("her son (8) who is at school")
         opens a clause about that person, so it does not stop a cue of where
-        they are (ABSENT, PRESENT) from reaching back to them.
+        they are (ABSENT, PRESENT) from reaching back to them; a cue marked
+        ``through_relative`` reaches back through one anywhere in its window
+        ("a bruise on his shin which has since faded").
         """
         labels, excluded, window = cue["labels_set"], cue["except_set"], cue["window"]
 
@@ -305,6 +349,7 @@ class ContextAnnotator:
                 prev = s_end
         if cue["direction"] in ("backward", "both"):
             locating = cue["type"] in ("ABSENT", "PRESENT")
+            relative_gap = window if cue.get("through_relative") else RELATIVE_GAP if locating else -1
             nxt, seen = start, set()
             for i in range(len(spans) - 1, -1, -1):
                 s_start, s_end, label = spans[i]
@@ -313,7 +358,7 @@ class ContextAnnotator:
                 if clause[s_end - 1] != clause[start] or nxt - s_end > window:
                     break
                 gap = range(s_end, nxt)
-                if any(t in terminators and not (locating and t in relative and t - s_end <= RELATIVE_GAP) for t in gap):
+                if any(t in terminators and not (t in relative and t - s_end <= relative_gap) for t in gap):
                     break
                 if (cue["type"] not in ("ABSENT", "PRESENT") and not cue.get("through_commas")
                         and any(soft[t] for t in gap) and (not seen or label not in seen)):
@@ -377,24 +422,26 @@ class ContextAnnotator:
                 hurt = [p for p in (segment or before) if self._victim(doc, p[1])]
                 if hurt:
                     return self._person_subject(hurt[-1], referents)
-                lay = segment or before
-                while len(lay) > 1 and _reports(doc, lay[0][1]):
-                    lay = lay[1:]
-                return self._person_subject(lay[0], referents)
-            # No one before it in its sentence: the first one after it ("Fresh cuts to both forearms, Jade declined to say").
+                return self._person_subject(_past_reporters(doc, segment or before)[0], referents)
+            # No one before it in its sentence: the first one after it ("Fresh cuts to both forearms, Jade declined to
+            # say"), passing over one who only reports it ("BURN TO R HAND, MUM STATES HE GRABBED ...").
             later = [p for p in after if p[1].kb_id_ != "professional" and not _accompanies(doc, p[1])
                      and lower[p[0]] not in NON_AGENT_PRONOUNS]
             if later:
-                return self._person_subject(later[0], referents)
+                return self._person_subject(_past_reporters(doc, later)[0], referents)
             # A finding in a sentence naming nobody: the first one named in the sentence just before ("Chantelle
             # seen at home. Red welts across both thighs."), else the one the record is about, the first it names
             # ("15YO MALE OLLIE GRANT FAILED TO RETURN ... LIMPING, LEFT ANKLE SWOLLEN").
             lay = [p for p in people if p[1].end <= span.start and p[1].kb_id_ not in BYSTANDER_KINDS and not _accompanies(doc, p[1])
                    and (p[1].label_ != PRONOUN_LABEL or lower[p[0]] in SUBJECT_PRONOUNS)]
             previous = [p for p in lay if sentence[p[1].start] == sentence[span.start] - 1]
+            # The one the violence was done to ("... hit Connor across the legs. Red welts visible to both thighs").
+            hurt = [p for p in previous if p[1].label_ == "CHILD" and self._victim(doc, p[1])]
+            if hurt:
+                return self._person_subject(hurt[-1], referents)
             lay = previous or [p for p in lay if p[1].label_ != PRONOUN_LABEL]
             if lay:
-                return self._person_subject(lay[0], referents)
+                return self._person_subject(_past_reporters(doc, lay, keep_child=bool(previous))[0], referents)
             return "unknown", None
         if label in SPEAKER_LABELS:
             inside = [p for p in here if span.start <= p[1].start and p[1].end <= span.end and lower[p[0]] in ("her", "his", "their")]
@@ -436,6 +483,13 @@ class ContextAnnotator:
                 return self._person_subject(next(p for p in earlier if sentence[p[1].start] == last), referents)
             return "unknown", None
         if label in TOPICAL_LABELS:
+            if span.kb_id_ in OWNED_BY_AGENT:
+                # "Cannabis being smoked in flat by the adults": the one named after "by" in its stretch of sentence.
+                agent = [p for p in self._in_segment(after, span) if p[1].start - span.end <= LINKED_WINDOW
+                         and skip_back(doc, p[1].start - 1, _DETERMINERS) >= 0
+                         and doc[skip_back(doc, p[1].start - 1, _DETERMINERS)].lower_ in PASSIVE_LINKERS]
+                if agent:
+                    return self._person_subject(agent[0], referents)
             if span.kb_id_ not in CHILD_SITUATIONS or span.id_ in OWNED_RISK_RULES:
                 # Whose drinking or health: the sentence's subject, passing over a reporter ("mum says ...").
                 lay = [p for p in before if p[1].kb_id_ not in BYSTANDER_KINDS]
@@ -477,6 +531,13 @@ class ContextAnnotator:
 
         def fits(p: Span) -> bool:
             k = skip_back(doc, p.start - 1, _OWNER_WORDS)
+            # "w/ Mr & Mrs Dove": back over the others named with them to the linker (but "with her daughter
+            # Isla" has no one else with them: Isla is the one who went).
+            j = k
+            while j >= 1 and (doc[j].lower_ in ("&", "and") or j in self._person_tokens):
+                j = skip_back(doc, j - 1, _OWNER_WORDS)
+            if any(doc[t].lower_ in ("&", "and") for t in range(j + 1, k + 1)):
+                k = j
             return (p.kb_id_ != "professional" and clause[p.start] == clause[span.start]
                     and not (k >= 0 and doc[k].lower_ in REPORTER_LINKERS))
 
@@ -492,7 +553,9 @@ class ContextAnnotator:
                 if fits(nearest[1]):
                     return self._person_subject(nearest, referents)
 
-        near = [(span.start - p[1].end, p) for p in before if fits(p[1]) and span.start - p[1].end <= MISSING_WINDOW]
+        # ("her adult son (30) is a MISPER": counted from the end of the bracket after them.)
+        near = [(span.start - _past_bracket(doc, p[1].end), p) for p in before
+                if fits(p[1]) and span.start - _past_bracket(doc, p[1].end) <= MISSING_WINDOW]
         near += [(p[1].start - span.end, p) for p in after if fits(p[1]) and p[1].start - span.end <= MISSING_WINDOW]
         if near:
             return self._person_subject(min(near, key=lambda x: x[0])[1], referents)
@@ -568,14 +631,20 @@ class ContextAnnotator:
             segment = [x for x in lay if self._segment[x[0].start] == self._segment[span.start] and x[0].end <= span.start]
             here = [x for x in lay if sentence[x[0].start] == sentence[span.start]]
             if segment or here:
+                # "Lisa's daughter Mia (7) fell on the stairs, she was limping": not the owner, the one owned.
                 local = segment or here
+                if span.text.lower() in SUBJECT_PRONOUNS:
+                    local = [x for x in local if not _is_possessor(span.doc, x[0])] or local
                 # "Mum reported Poppy has a bruise on her cheek": her is not the one reporting (but "who she believes" is).
                 while span.text.lower() in NON_AGENT_PRONOUNS and len(local) > 1 and _reports(span.doc, local[0][0]):
                     local = local[1:]
                 target = local[0][1]
             else:
                 last = sentence[lay[-1][0].start]
-                target = next(x for x in lay if sentence[x[0].start] == last)[1]
+                there = [x for x in lay if sentence[x[0].start] == last]
+                # "... then hit her son Ty (9). Red marks to his legs.": a child just hurt is the centre of attention.
+                hurt = [x for x in there if x[1].label_ == "CHILD" and self._victim(span.doc, x[0])]
+                target = (hurt[-1] if hurt else there[0])[1]
             out[idx] = target
             if span.text.lower() in SUBJECT_PRONOUNS:
                 named.append((span, target))
@@ -622,7 +691,7 @@ def blank_context() -> Dict[str, Any]:
 def _boundaries(doc: Doc) -> Tuple[List[int], List[int], List[bool]]:
     """Per token: sentence number, clause number, and whether it is a soft boundary."""
     strings = doc.vocab.strings
-    orth, lower, spacy_, is_space = doc.to_array(["ORTH", "LOWER", "SPACY", "IS_SPACE"]).T.tolist()
+    orth, lower, spacy_, is_space, like_num = doc.to_array(["ORTH", "LOWER", "SPACY", "IS_SPACE", "LIKE_NUM"]).T.tolist()
     sentence: List[int] = []
     clause: List[int] = []
     soft: List[bool] = []
@@ -633,7 +702,8 @@ def _boundaries(doc: Doc) -> Tuple[List[int], List[int], List[bool]]:
         newline = bool(is_space[i]) and "\n" in strings[o]
         sentence.append(s)
         clause.append(c)
-        soft.append(lower[i] in _SOFT_HASHES)
+        # "4 or 5 times", "aged 4 and 7": a list of numbers is no boundary.
+        soft.append(lower[i] in _SOFT_HASHES and not (0 < i < n - 1 and like_num[i - 1] and like_num[i + 1]))
         if o in _SENTENCE_END_HASHES or newline:
             s += 1
             c += 1
@@ -687,9 +757,32 @@ def _accompanies(doc: Doc, person: Span) -> bool:
     return k >= 0 and doc[k].lower_ in COMPANION_LINKERS
 
 
+def _past_reporters(doc: Doc, people: List[Tuple[int, Span]], keep_child: bool = False) -> List[Tuple[int, Span]]:
+    """``people`` from the first who does not only report ("Mother Chantelle (22) reports baby Ruby ..."), keeping the last.
+
+    With ``keep_child``, a child who told in an earlier sentence is kept: a finding after it is most often the
+    hurt they told of ("Pupil disclosed ... Red welts").
+    """
+    k = 0
+    while k < len(people) - 1:
+        n = k + 1
+        # "Mother Chantelle": a word for a person and their name are one reporter.
+        while n < len(people) - 1 and people[n][1].start == people[n - 1][1].end:
+            n += 1
+        if (keep_child and people[n - 1][1].label_ == "CHILD") or not _reports(doc, people[n - 1][1]):
+            break
+        k = n
+    return people[k:]
+
+
+def _past_bracket(doc: Doc, k: int) -> int:
+    """``k``, or just past the bracket that opens there ("Mum (Stacey)", "son (30)")."""
+    if k < len(doc) and doc[k].text == "(":
+        return next((j + 1 for j in range(k, min(len(doc), k + 8)) if doc[j].text == ")"), k)
+    return k
+
+
 def _reports(doc: Doc, person: Span) -> bool:
     """The person is followed by a reporting verb ("mum says", "Mum (Stacey) reported"): what comes after is about someone else."""
-    k = person.end
-    if k < len(doc) and doc[k].text == "(":
-        k = next((j + 1 for j in range(k, min(len(doc), k + 8)) if doc[j].text == ")"), k)
+    k = _past_bracket(doc, person.end)
     return any(t.lower_ in REPORTING_WORDS for t in doc[k : k + 3])

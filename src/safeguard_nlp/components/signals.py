@@ -46,6 +46,12 @@ def register_extensions() -> None:
             Doc.set_extension(ext, default=None)
 
 
+#: Words for a young person's partner; with a stated age of 18 or more, an adult associate.
+CHILD_PARTNER_WORDS = frozenset({"boyfriend", "girlfriend", "bf", "gf", "partner", "fella"})
+QUOTE_MARKS = frozenset({"'", '"', "‘", "’", "“", "”"})
+#: Pronouns that can stand before a person as their owner ("her daughter").
+OWNER_PRONOUNS = frozenset({"her", "his", "their"})
+
 class SignalBuilder:
     def __init__(self, name: str, *, spans_key: str):
         self.name = name
@@ -96,6 +102,9 @@ class SignalBuilder:
             if reason is None and not mentioned:
                 reason = "no child in the record"
             evidence["risk_factors"].append(evidence_item(span, ctx, reason is None, reason or "risk factor of the child"))
+
+        if mentioned:
+            self._adult_partner_of_child(doc, by_label, evidence["risk_factors"])
 
         self._domestic_abuse(doc, by_label, evidence["domestic_abuse"])
 
@@ -221,6 +230,35 @@ class SignalBuilder:
             items.append(evidence_item(span, ctx, reason is None, reason or "referral made", **extra))
 
     @staticmethod
+    def _adult_partner_of_child(doc: Doc, by_label, items: List[Dict[str, Any]]) -> None:
+        """A boyfriend or girlfriend stated to be 18 or over, of a child under 16, is an adult associate and an
+        older partner ("her boyfriend Marcus (22)")."""
+        by_mention = _ages_by_mention(doc)
+        pronouns = {s.end: c for s, c in by_label.get("PRONOUN", [])}
+        children = {s.end: c for s, c in by_label.get("CHILD", [])}
+        for span, ctx in by_label.get("ADULT", []):
+            if span.kb_id_ != "partner" or span.text.lower() not in CHILD_PARTNER_WORDS or rejection(ctx) is not None:
+                continue
+            # Whose partner: the owner right before the word, past any quote mark ("her 'boyfriend'", "Leah's boyfriend").
+            k = span.start
+            while k > 0 and doc[k - 1].text in QUOTE_MARKS:
+                k -= 1
+            owner = pronouns.get(k) or children.get(k) or (children.get(k - 1) if k > 0 and doc[k - 1].lower_ in ("'s", "’s") else None)
+            if owner is None or owner.get("subject", "child") != "child" or not owner.get("subject_span"):
+                continue
+            # Under 16 only: at 16 and over a partner of 18 or 19 is a relationship (and its abuse is DA), not an associate.
+            who = doc[owner["subject_span"][0] : owner["subject_span"][1]]
+            child_age = by_mention.get(who.text.lower())
+            if child_age is None or child_age >= DA_MIN_AGE:
+                continue
+            ages = [max(a["values"]) for a in doc._.sg_ages or [] if a["person"] and span.start <= a["person"][0] <= span.end + 3]
+            if ages and min(ages) >= ADULT_AGE:
+                # SIGNALS.md names both: "adult associates" and an "older boyfriend".
+                for category, what in (("risky_associates", "an adult associate"), ("sexual_exploitation", "an older partner of a child under 16")):
+                    items.append(evidence_item(span, ctx, True, f"a child's {span.text.lower()} aged {min(ages)}: {what}",
+                                               category=category, rule="signals.adult_partner_of_child"))
+
+    @staticmethod
     def _domestic_abuse(doc: Doc, by_label, items: List[Dict[str, Any]]) -> None:
         """Abuse between people aged 16+ who are personally connected.
 
@@ -255,8 +293,12 @@ class SignalBuilder:
 
         partner_clauses = {c.get("clause") for _, c in by_label.get("PARTNER", []) if not c["negated"]}
 
+        starts = {a for a, _ in people}
+
         def target(span: Span) -> Optional[Tuple[Span, Dict[str, Any]]]:
-            after = [(s, c) for (a, b), (s, c) in people.items() if a >= span.end and a - span.end <= 4 and c.get("clause") == by_clause(span)]
+            # ("slapped her daughter Chloe": not "her", whose daughter it is.)
+            after = [(s, c) for (a, b), (s, c) in people.items() if a >= span.end and a - span.end <= 4 and c.get("clause") == by_clause(span)
+                     and not (s.label_ == "PRONOUN" and s.text.lower() in OWNER_PRONOUNS and b in starts)]
             return min(after, key=lambda x: x[0].start) if after else None
 
         def by_clause(span: Span) -> Any:

@@ -19,6 +19,8 @@ from .entities import DEFAULT_SPANS_KEY
 from .evidence import evidence_item, rejection
 
 PREVERBAL_CATEGORIES = frozenset({"baby", "nonverbal"})
+#: Voice that an adult can pass on as their own view of the child ("mum says he likes the buses").
+REPORTABLE_CATEGORIES = frozenset({"feeling", "wish"})
 FIRST_PERSON = frozenset({"i", "i'm", "i've", "i'd", "i'll", "me", "my", "mine", "we", "us", "our", "you", "your", "'m"})
 MIN_QUOTE_WORDS = 4
 
@@ -43,10 +45,17 @@ class ChildVoice:
         contexts = doc._.sg_context or []
         preverbal = self._has_preverbal_child(doc, spans, contexts)
         items: List[Dict[str, Any]] = []
+        # Clauses in which an adult speaks: a child's feeling or wish inside one is the adult's account of it.
+        adult_speech = [(span.start, ctx["clause"]) for span, ctx in zip(spans, contexts)
+                        if span.label_ == "VOICE" and span.kb_id_ == "speech" and ctx["subject"] == "adult" and not ctx["negated"]]
         for span, ctx in zip(spans, contexts):
             if span.label_ not in ("VOICE", "QUOTE", "DEMEANOUR"):
                 continue
             reason = rejection(ctx, historical_counts=True)
+            if (reason is None and span.kb_id_ in REPORTABLE_CATEGORIES
+                    and any(start < span.start and clause == ctx.get("clause") for start, clause in adult_speech)):
+                reason = "an adult's account of the child's feelings or wishes"
+
             if reason is None and span.label_ == "DEMEANOUR" and ctx["subject"] == "unknown" and preverbal:
                 pass
             elif reason is None and ctx["subject"] != "child":
