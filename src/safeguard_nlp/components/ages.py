@@ -27,6 +27,9 @@ _AGE_STOPS = frozenset({".", "!", "?", ";", "|"})
 DURATION_WORDS = frozenset({"for", "over", "past", "last", "next", "within", "after", "since", "every", "f/u", "fu", "review",
                             "rv", "reviewed", "by", "x", "lasting", "ago", "until", "till", "each", "per", "u"})
 
+#: Words after a span of weeks or months that make it a duration ("3/52 ago").
+DURATION_AFTER_WORDS = frozenset({"ago", "later", "previously", "prior", "earlier", "before"})
+
 _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
@@ -57,11 +60,15 @@ AGE_REGEXES: List[Tuple[str, "re.Pattern[str]", str]] = [
     ("age.bracket", re.compile(rf"\(\s*(?P<n>{_LIST})\s*(?:{_YEARS})?\s*(?:,[^()]{{0,25}})?\)", re.I), "years_attached"),
     ("age.is_number", re.compile(rf"\b(?:is|was|are|were)\s+(?:both\s+)?(?P<n>{_LIST})\b(?!\s*(?:hrs|am|pm|%|:|/|\.\d|mins?|minutes|hours|days|weeks|months|years|yrs|times|x\b|th|st|nd|rd|miles|metres|cm|kg|mg|ml))", re.I), "years_attached"),
     ("age.years_after_person", re.compile(rf"(?<=[A-Za-z])[ ,]\s*(?P<n>\d{{1,2}})\s*(?:yrs?|years?)\b(?!\s*(?:ago|later|earlier|previously|since|before|prior))", re.I), "years_attached"),
-    ("age.number_after_name", re.compile(r"(?<=[A-Za-z]) (?P<n>\d{1,2})(?=\s*[,;)]|\s+(?:yrs?|years?|yo)\b)"), "years_attached"),
+    ("age.number_after_name", re.compile(r"(?<=[A-Za-z]) (?P<n>\d{1,2})(?=\s*[,;)]|\s+(?:yrs?|years?|yo|who)\b)"), "years_attached"),
     ("age.comma_after_person", re.compile(r"(?<=[A-Za-z]),\s*(?P<n>\d{1,2})\b(?![/:.,]\d|\s*(?:hrs|am|pm|%|mins?|minutes|times|x\b|officers|calls|days|weeks|months|years|yrs))", re.I), "years_attached"),
 ]
 
 #: A pupil's school year beside a name: "Nadia (Y11)", "Imani (16, Y11)", "Y10 Deshawn".
+#: Words that make a relation word a grown-up ("adult son", "grown up daughter").
+GROWN_UP_WORDS = frozenset({"adult", "grown", "grown-up"})
+#: What may follow an age given after a comma ("KIANA WALSH, 14.", "LEWIS, 25, WHO").
+_AGE_ENDS = frozenset({",", ".", ";", ")", ":", "-", ""})
 #: Spans whose words are never a name in an ALL-CAPS record.
 NOT_NAME_LABELS = frozenset({"VOICE", "MISSING", "REFERRAL", "DA_VIOLENCE", "DEMEANOUR"})
 SCHOOL_YEAR_BEFORE = re.compile(r"\((?:\s*\d{1,2}\s*,)?\s*(?i:y|yr|year)\s*\d{1,2}\b[^()]{0,20}\)")
@@ -163,8 +170,10 @@ class AgeFinder:
                 span = doc.char_span(start, end, alignment_mode="expand")
                 if span is None:
                     continue
-                if unit in ("months", "weeks", "days") and span.start > 0 and doc[span.start - 1].lower_ in DURATION_WORDS:
-                    # "withdrawn for 2/52", "review 6/12": how long, not how old.
+                if unit in ("months", "weeks", "days") and (
+                        (span.start > 0 and doc[span.start - 1].lower_ in DURATION_WORDS)
+                        or (span.end < len(doc) and doc[span.end].lower_ in DURATION_AFTER_WORDS)):
+                    # "withdrawn for 2/52", "review 6/12", "stopped her meds 3/52 ago": how long, not how old.
                     continue
                 if unit == "dob":
                     dob_spans.append((m, span, rule_id))
@@ -174,12 +183,21 @@ class AgeFinder:
                 name = self._name_before(doc, span)
                 # "Mum present with Ellis (6)": a name right before the age, past the person, is closer than mum;
                 # "son Kai (26)": a name the person introduces is theirs.
+                # "CHANTELLE MOORE 15YO DISCLOSED TO FORM TUTOR": a name right before the age beats a person after it.
+                if (person is not None and name is not None and person.start >= span.end
+                        and all(t.text in ("(", ":", ",", "-") for t in doc[name.end : span.start])):
+                    person = None
                 if person is not None and not (name is not None and name.start > person.end and not all(
                         t.text in ("(", ":", ",", "-") for t in doc[person.end : name.start])):
                     name = None
                 else:
                     person = None
                     if name is None and unit == "years_attached":
+                        continue
+                    if (self._caps and rule_id == "age.comma_after_person" and text[m.end():].lstrip()[:1] not in _AGE_ENDS
+                            and not any(t.lower_ in self.given_names for t in name)):
+                        # "CUTS TO L FOREARM, SOME HEALING, 3 FRESH ONES": in capitals any word looks like a name; a
+                        # number after a comma is an age when it ends its phrase ("JAMIE, 9, DIDN'T") or follows a given name.
                         continue
                 values = [self._in_years(n, unit) for n in _numbers(m.group("n"))]
                 if not values or any(v > 120 for v in values):
@@ -297,14 +315,22 @@ class AgeFinder:
         names: Dict[str, str] = {}
         self._professional_names = set()
         self._lower_names = set()
+        stated = {tuple(a["person"]): max(a["values"]) for a in ages if a["person"]}
+        child_ends = {p.end for p in people if p.label_ == "CHILD"} | {
+            a["token_end"] for a in ages if a["person"] and max(a["values"]) < ADULT_AGE}
         for person in people:
             i = person.end
             while i < len(doc) and doc[i].text in ("(", ",", ":", "-"):
                 i += 1
             if i - person.end > 1 or (self._caps and i > person.end and doc[i - 1].text != "("):
                 continue
+            # "15YO MALE DANIEL": the name is of the age the word was given, not of the word's own label.
+            age = stated.get((person.start, person.end))
+            label = person.label_ if age is None else "CHILD" if age < ADULT_AGE else "ADULT"
+            if age is None and person.kb_id_ == "generic" and person.start in child_ends:
+                label = "CHILD"  # "13YO CLA FEMALE (SKYE)": the female is the child just named
             while i < len(doc) and self._looks_like_name(doc[i]):
-                names.setdefault(doc[i].lower_, person.label_)
+                names.setdefault(doc[i].lower_, label)
                 if person.kb_id_ == "professional":
                     # "PC Hart", "Dr Patel": the name keeps its title's kind wherever it recurs.
                     self._professional_names.add(doc[i].lower_)
@@ -352,8 +378,9 @@ class AgeFinder:
         return doc[i : i + 1] if i < len(doc) and self._name_token(doc[i]) else None
 
     def _looks_like_name(self, tok) -> bool:
-        """Title case only: in an ALL-CAPS log a word after "KIDS" is as likely a verb as a name."""
-        return self._name_token(tok) and tok.text[1:].islower()
+        """Title case, or in an ALL-CAPS log a listed given name ("IP JODIE CARR"): there a word after "KIDS" is
+        as likely a verb as a name."""
+        return self._name_token(tok) and (tok.text[1:].islower() or (self._caps and tok.lower_ in self.given_names))
 
     def _update_mentions(self, doc: Doc, ages: List[Dict[str, Any]], people: List[Span]) -> None:
         """Relabel mentions by their stated age and add mentions of named people.
@@ -383,25 +410,40 @@ class AgeFinder:
                 if s.kb_id_ == "patient":
                     relabel[(s.start, s.end)] = "CHILD"
         lone = [a for a in ages if a["person"] is None and max(a["values"]) < ADULT_AGE]
-        if not names and not relabel and not lone:
+        # "Adult son (27) ... son grabbed him": the relation word alone, later, is the same grown-up son.
+        grown = {s.text.lower().split()[-1]: "ADULT" for s in self._group
+                 if s.label_ == "ADULT" and len(s) > 1 and s[0].lower_ in GROWN_UP_WORDS}
+        if not names and not relabel and not lone and not grown:
             return
         group = self._group
         by_word = {doc[a:b].text.lower(): label for (a, b), label in relabel.items()}
+        for (a, b), label in relabel.items():
+            by_word.setdefault(doc[b - 1].lower_, label)
+        for word, label in grown.items():
+            by_word.setdefault(word, label)
         out = []
         for s in group:
             label = relabel.get((s.start, s.end))
             if label is None and s.kb_id_ in ("relation", "generic", "parent", "partner", "relative") and s.text.lower() in by_word:
                 label = by_word[s.text.lower()]
+            if (label is None and s.label_ == "CHILD" and s.kb_id_ == "relation" and s.end < len(doc)
+                    and names.get(doc[s.end].lower_) == "ADULT"):
+                label = "ADULT"  # "her daughter Kerry 19", "his daughters Chelsea (20) and Demi (18)
             if label and s.label_ in PERSON_LABELS:
                 s = Span(doc, s.start, s.end, label=label, kb_id="by_age", span_id=s.id_)
             out.append(s)
         occupied = {i for s in group if s.label_ in MENTION_LABELS for i in range(s.start, s.end)}
         if names:
             wanted = {self._strings.add(n): n for n in names}
+            # "a mark on Jaydens left cheek": a child's possessive typed without its apostrophe is the same child
+            # (A child's only: "Karens son" is about the son, and an adult's place is nobody's injury.)
+            wanted.update({self._strings.add(n + "s"): n for n in names
+                           if names[n] == "CHILD" and len(n) > 2 and not n.endswith("s") and n + "s" not in names})
             for i, lower in enumerate(doc.to_array("LOWER").tolist()):
                 if lower in wanted and i not in occupied and (doc[i].text[0].isupper() or wanted[lower] in self._lower_names):
                     kind = "professional" if wanted[lower] in self._professional_names else "named"
-                    out.append(Span(doc, i, i + 1, label=names[wanted[lower]], kb_id=kind, span_id="age.named_person"))
+                    rule = "age.named_person" if doc[i].lower_ == wanted[lower] else "age.named_possessive"
+                    out.append(Span(doc, i, i + 1, label=names[wanted[lower]], kb_id=kind, span_id=rule))
             # "Mark Tierney (34) ... MARK LOCATED": a capitalised name is the person, not an injury word.
             named_at = {s.start for s in out if s.end - s.start == 1 and s.id_ == "age.named_person" and not doc[s.start].text.islower()}
             out = [s for s in out if not (s.label_ == "INJURY" and s.end - s.start == 1 and s.start in named_at)]

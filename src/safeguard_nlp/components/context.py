@@ -93,6 +93,10 @@ SUBJECT_LABELS = frozenset({"CHILD", "ADULT", "PRONOUN", "INJURY", "MISSING", "R
                             "DEMEANOUR", "DA_VIOLENCE", "DOMESTIC_ABUSE"})
 
 
+#: Titles before a name ("found by Mr Davies").
+TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "pc", "ps", "dc", "sgt", "insp", "nurse", "sister"})
+#: Words that stand for a thing just named ("... but it has since faded").
+ANAPHORS = frozenset({"it", "this", "these", "they", "both", "all", "which", "that"})
 #: Words by which a mention is another of its kind, not the one named before ("a new bruise").
 ANOTHER_MENTION = frozenset({"a", "an", "another", "new", "fresh", "second", "further", "other", "one", "more", "different"})
 
@@ -214,6 +218,10 @@ class ContextAnnotator:
             hits = self._scope(bounds, cue, start, end, clause, soft, terminators, relative)
             if cue["categories_set"]:
                 hits = [i for i in hits if spans[i].kb_id_ in cue["categories_set"]]
+            if not hits and cue.get("earlier_mentions") and start > 0 and doc[start - 1].lower_ in ANAPHORS:
+                # "a bruise on Mia's arm but it has since faded": "it" is the last such span of the sentence.
+                hits = [i for i, (s_start, s_end, label) in enumerate(bounds)
+                        if s_end <= start and sentence[s_start] == sentence[start] and label in cue["labels_set"]][-1:]
             if not hits:
                 continue
             where = doc[start:end]
@@ -413,7 +421,9 @@ class ContextAnnotator:
             if after and after[0][1].start - span.end <= 1 and (
                     _is_possessor(doc, after[0][1]) or after[0][1].text.lower() in ("her", "his", "their")):
                 return self._person_subject(after[0], referents)
+            # (Not "Karen's" in "Karen's son (4) suffered a burn": the one owned.)
             before = [p for p in before if p[1].kb_id_ != "professional" and not _accompanies(doc, p[1])]
+            before = [p for p in before if not _is_possessor(doc, p[1])] or before
             if before:
                 # Who has the injury: the subject of its own stretch of sentence, else of the sentence,
                 # passing over one who only reports it ("Mum reported Mia has a mark on her cheek").
@@ -742,7 +752,8 @@ _DASH_HASHES = _hashes(("-", "--"))
 
 def _is_possessor(doc: Doc, span: Span) -> bool:
     """"IP's son": the IP only qualifies the son."""
-    return (span.end < len(doc) and doc[span.end].lower_ in ("'s", "’s", "'")) or span[-1].lower_.endswith(("'s", "’s"))
+    return ((span.end < len(doc) and doc[span.end].lower_ in ("'s", "’s", "'")) or span[-1].lower_.endswith(("'s", "’s"))
+            or span.id_ == "age.named_possessive")
 
 
 def _unknown_name(tok) -> bool:
@@ -753,7 +764,7 @@ def _unknown_name(tok) -> bool:
 
 def _accompanies(doc: Doc, person: Span) -> bool:
     """"attended with his foster carer", "found by a member of public": a companion or finder, not the one hurt."""
-    k = skip_back(doc, person.start - 1, _DETERMINERS)
+    k = skip_back(doc, person.start - 1, _DETERMINERS | TITLES)
     return k >= 0 and doc[k].lower_ in COMPANION_LINKERS
 
 

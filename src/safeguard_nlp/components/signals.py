@@ -26,6 +26,8 @@ REFERRAL_ACT_WINDOW = 8
 
 #: Who a domestic-abuse span may be about; a child under 16 cannot be a party.
 DA_MIN_AGE = 16
+#: Context cues by which a record says there is no missing episode in it.
+MISSING_VERDICT_CUES = frozenset({"neg.missing_decision", "neg.missing_verdict"})
 #: The context cue by which a record says it is not domestic abuse ("not DA", "logged in error").
 DA_VETO_CUE = "neg.da_definition"
 #: Adult mentions who can be a party to domestic abuse ("named" people are judged by their words' category when introduced).
@@ -194,8 +196,12 @@ class SignalBuilder:
     def _missing(spans, present: bool, items: List[Dict[str, Any]]) -> None:
         """A child missing now: a missing word, or a departure and a finding ("left home" ... "located")."""
         verdicts = []
+        # "Not treated as a missing episode", "Not a missing person": the record's own verdict on every missing word in it.
+        verdict = next((c["text"] for _, ctx in spans for c in ctx["cues"] if c["rule"] in MISSING_VERDICT_CUES), None)
         for span, ctx in spans:
             reason = rejection(ctx)
+            if reason is None and verdict is not None:
+                reason = f"the record says it is not a missing episode ({verdict!r})"
             if reason is None and ctx["subject"] == "adult":
                 reason = "a missing adult"
             if reason is None and ctx["subject"] == "unknown" and not present:

@@ -44,6 +44,7 @@ class ChildVoice:
         spans = list(doc.spans[self.spans_key])
         contexts = doc._.sg_context or []
         preverbal = self._has_preverbal_child(doc, spans, contexts)
+        nonverbal = any(s.label_ == "CHILD" and s.kb_id_ == "nonverbal" for s in spans)
         items: List[Dict[str, Any]] = []
         # Clauses in which an adult speaks: a child's feeling or wish inside one is the adult's account of it.
         adult_speech = [(span.start, ctx["clause"]) for span, ctx in zip(spans, contexts)
@@ -64,9 +65,22 @@ class ChildVoice:
                 reason = "a short quoted phrase (a name or a word in quotes), not speech"
             if reason is None and span.label_ == "DEMEANOUR" and not preverbal:
                 reason = "demeanour only counts for a baby or a child who cannot speak"
+            elif reason is None and span.label_ == "DEMEANOUR" and not nonverbal and self._old_enough_to_speak(doc, ctx):
+                # "Amira (4) quiet on mum's knee. Her brother (18 months) in the pram": the baby is not the one observed.
+                reason = "demeanour of a child old enough to speak"
             items.append(evidence_item(span, ctx, reason is None, reason or "child's voice"))
         doc._.sg_voice = {"value": any(i["accepted"] for i in items), "evidence": items}
         return doc
+
+    def _old_enough_to_speak(self, doc: Doc, ctx: Dict[str, Any]) -> bool:
+        """The one whose demeanour it is has a stated age above ``preverbal_max_age``."""
+        who = ctx.get("subject_span")
+        if not who:
+            return False
+        span = doc[who[0] : who[1]]
+        ages = [max(a["values"]) for a in doc._.sg_ages or [] if a["person"] and (
+            a["person"] == [span.start, span.end] or (a.get("name") and a["name"].lower() == span.text.lower()))]
+        return bool(ages) and min(ages) > self.preverbal_max_age and span.label_ != "PRONOUN"
 
     def _has_preverbal_child(self, doc: Doc, spans, contexts) -> bool:
         for span, ctx in zip(spans, contexts):
