@@ -749,3 +749,49 @@ def test_a_speaking_childs_demeanour_is_not_voice_beside_a_baby(nlp):
 
 def test_wound_up_is_no_wound(nlp):
     assert not flags(nlp, "Jordan (16) said he left because he felt wound up.")["injury"]
+
+
+# -- eighth round (tuned on the sixth new batch before it joined train) ---------------------------------
+
+
+def test_a_healing_injury_is_a_current_one(nlp):
+    assert flags(nlp, "Baby Rio (7/12) alert. Small healing burn on back of right hand, mum says he touched the oven.")["child_injury"]
+
+
+def test_a_bruise_that_faded_far_back_in_a_long_clause(nlp):
+    # (The cue reaches back 20 tokens: "which ... and has now faded" from the bruise.)
+    s = flags(nlp, "Evie (6) present. Mum reported a bruise to Evie's upper arm from 2 weeks ago which was seen by the GP at the time and has now faded.")
+    assert s["children_present"] and not s["injury"]
+
+
+def test_a_child_who_tells_after_the_finding_keeps_it(nlp):
+    assert flags(nlp, "15yo male returned home by himself 1930 limping, he told mum he fell off a wall.")["child_injury"]
+
+
+def test_a_name_with_an_apostrophe(nlp):
+    s = flags(nlp, "Liam O'Neill (14) located by police. He had a cut to his hand.")
+    assert s["child_ages"] == [14] and s["child_injury"]
+
+
+def test_a_hurt_child_named_by_a_pronoun_in_the_sentence_before(nlp):
+    assert flags(nlp, "Finn Carr aged 12 found. He told me dad hit him with his belt. Red welts across his legs.")["child_injury"]
+
+
+@pytest.mark.parametrize("text", [
+    "Dad rang as Evie (13) not home. Mum confirmed Evie at hers as arranged. Not missing. NFA.",
+    "High risk adult MISPER - Lisa Cole 38 left home after a row. Their children Ben (10) and Sophie (7) at home with dad. Lisa located 0300.",
+])
+def test_records_that_say_no_child_is_missing(nlp, text):
+    assert not flags(nlp, text)["missing_episode"]
+
+
+def test_a_childs_own_wasnt_missing_is_not_the_records_verdict(nlp):
+    assert flags(nlp, "Amira (14) not returned to carers, whereabouts unknown overnight. She said she 'wasnt missing, I was at my mums'.")["missing_episode"]
+
+
+def test_a_hyphenated_name_whose_second_part_is_a_month(nlp):
+    assert flags(nlp, "Ellie-May Cross (13) ran off from placement. Whereabouts unknown for 4 hours.")["child_ages"] == [13]
+
+
+def test_a_surname_that_is_also_a_word(nlp):
+    assert flags(nlp, "Chloe Ward (12) disclosed to her SW that a man online asked for pictures.")["child_ages"] == [12]

@@ -67,6 +67,8 @@ AGE_REGEXES: List[Tuple[str, "re.Pattern[str]", str]] = [
 #: A pupil's school year beside a name: "Nadia (Y11)", "Imani (16, Y11)", "Y10 Deshawn".
 #: Words that make a relation word a grown-up ("adult son", "grown up daughter").
 GROWN_UP_WORDS = frozenset({"adult", "grown", "grown-up"})
+#: Surnames with an apostrophe ("O'Neill", "D'Souza"), which are not alphabetic to spaCy.
+APOSTROPHE_NAME = re.compile(r"^[A-Z]['’][A-Z][a-z]+$")
 #: What may follow an age given after a comma ("KIANA WALSH, 14.", "LEWIS, 25, WHO").
 _AGE_ENDS = frozenset({",", ".", ";", ")", ":", "-", ""})
 #: Spans whose words are never a name in an ALL-CAPS record.
@@ -282,10 +284,12 @@ class AgeFinder:
             return doc[i : i + 1]
         end = i + 1
         words = 0
-        if i >= 2 and self._lower_compound(doc, i):
-            # "evie-mae (13)": a lower-case given name with a second part the list does not hold.
-            i -= 2
-        while i >= 0 and words < 2 and self._name_token(doc[i]):
+        while i >= 0 and words < 2:
+            # "evie-mae (13)", "Ellie-May Cross (13)": a given name with a second part the name test refuses.
+            j = i - 2 if i >= 2 and self._lower_compound(doc, i) else i
+            if not self._name_token(doc[j]) and not (words == 0 and self._surname_after_given(doc, j)):
+                break
+            i = j
             words += 1
             i -= 1
             # "Ellie-Mae": one given name in three tokens.
@@ -300,14 +304,23 @@ class AgeFinder:
         return None if i + 1 == end else doc[i + 1 : end]
 
     def _lower_compound(self, doc: Doc, i: int) -> bool:
-        """``doc[i]`` ends a lower-case hyphenated given name ("evie-mae"), glued to a listed given name."""
+        """``doc[i]`` ends a hyphenated given name whose second part the name test refuses ("evie-mae", or
+        "Ellie-May", where "May" is a month), glued to a listed given name."""
         last, dash, first = doc[i], doc[i - 1], doc[i - 2]
-        return (last.is_alpha and last.text.islower() and dash.text == "-" and not dash.whitespace_ and not first.whitespace_
-                and first.text.islower() and first.lower_ in self.given_names and not self._name_token(last))
+        return (last.is_alpha and dash.text == "-" and not dash.whitespace_ and not first.whitespace_
+                and first.lower_ in self.given_names and (first.text.islower() == last.text.islower())
+                and not self._name_token(last) and last.i not in self._mention_tokens)
+
+    def _surname_after_given(self, doc: Doc, j: int) -> bool:
+        """"Chloe Ward (12)", "Mia Hall": a surname that is also a word ("ward", "hall") after a listed given name."""
+        tok = doc[j]
+        return (j >= 1 and tok.is_alpha and tok.text[:1].isupper() and tok.text[1:].islower() and not tok.is_stop
+                and tok.lower_ in self.not_names and doc[j - 1].lower_ in self.given_names and self._name_token(doc[j - 1]))
 
     def _name_token(self, tok) -> bool:
         text = tok.text
-        return (tok.is_alpha and len(text) > 1 and (text[0].isupper() or (tok.lower_ in self.given_names and text.islower()))
+        return ((tok.is_alpha or APOSTROPHE_NAME.match(text) is not None) and len(text) > 1
+                and (text[0].isupper() or (tok.lower_ in self.given_names and text.islower()))
                 and not tok.is_stop and tok.lower_ not in self.not_names and tok.i not in self._mention_tokens)
 
     def _names(self, doc: Doc, ages: List[Dict[str, Any]], people: List[Span]) -> Dict[str, str]:

@@ -292,6 +292,10 @@ class ContextAnnotator:
         if not placed or not all(c["subject"] == "adult" for c in placed):
             return
         stated = {(s.start, s.end) for s in spans if s.label_ == "ADULT" and s.kb_id_ in ("named", "by_age")}
+        # "adult MISPER", "missing adult": the record says in so many words that an adult is missing.
+        near = {t for b, _ in missing for t in range(b[0] - 1, b[1] + 1)}
+        stated |= {(s.start, s.end) for s in spans if s.label_ == "ADULT" and s.kb_id_ == "generic"
+                   and s.text.lower().startswith("adult") and (s.start in near or s.end - 1 in near)}
         if not all(tuple(c["subject_span"]) in stated for c in placed):
             return
         for _, c in missing:
@@ -438,7 +442,7 @@ class ContextAnnotator:
             later = [p for p in after if p[1].kb_id_ != "professional" and not _accompanies(doc, p[1])
                      and lower[p[0]] not in NON_AGENT_PRONOUNS]
             if later:
-                return self._person_subject(_past_reporters(doc, later)[0], referents)
+                return self._person_subject(_past_reporters(doc, later, keep_child=True, referents=referents)[0], referents)
             # A finding in a sentence naming nobody: the first one named in the sentence just before ("Chantelle
             # seen at home. Red welts across both thighs."), else the one the record is about, the first it names
             # ("15YO MALE OLLIE GRANT FAILED TO RETURN ... LIMPING, LEFT ANKLE SWOLLEN").
@@ -446,7 +450,9 @@ class ContextAnnotator:
                    and (p[1].label_ != PRONOUN_LABEL or lower[p[0]] in SUBJECT_PRONOUNS)]
             previous = [p for p in lay if sentence[p[1].start] == sentence[span.start] - 1]
             # The one the violence was done to ("... hit Connor across the legs. Red welts visible to both thighs").
-            hurt = [p for p in previous if p[1].label_ == "CHILD" and self._victim(doc, p[1])]
+            # ("... dad hit him with his belt. Red welts ...": "him", when it is a child, too.)
+            hurt = [p for p in people if sentence[p[1].start] == sentence[span.start] - 1 and self._victim(doc, p[1])
+                    and self._person_subject(p, referents)[0] == "child"]
             if hurt:
                 return self._person_subject(hurt[-1], referents)
             lay = previous or [p for p in lay if p[1].label_ != PRONOUN_LABEL]
@@ -768,11 +774,12 @@ def _accompanies(doc: Doc, person: Span) -> bool:
     return k >= 0 and doc[k].lower_ in COMPANION_LINKERS
 
 
-def _past_reporters(doc: Doc, people: List[Tuple[int, Span]], keep_child: bool = False) -> List[Tuple[int, Span]]:
+def _past_reporters(doc: Doc, people: List[Tuple[int, Span]], keep_child: bool = False,
+                    referents: Optional[Dict[int, Optional[Span]]] = None) -> List[Tuple[int, Span]]:
     """``people`` from the first who does not only report ("Mother Chantelle (22) reports baby Ruby ..."), keeping the last.
 
-    With ``keep_child``, a child who told in an earlier sentence is kept: a finding after it is most often the
-    hurt they told of ("Pupil disclosed ... Red welts").
+    With ``keep_child``, a child who tells (or a pronoun ``referents`` give to one) is kept: a finding told of
+    by the child is most often their own hurt ("Pupil disclosed ... Red welts", "LIMPING, HE TOLD MUM HE FELL").
     """
     k = 0
     while k < len(people) - 1:
@@ -780,7 +787,10 @@ def _past_reporters(doc: Doc, people: List[Tuple[int, Span]], keep_child: bool =
         # "Mother Chantelle": a word for a person and their name are one reporter.
         while n < len(people) - 1 and people[n][1].start == people[n - 1][1].end:
             n += 1
-        if (keep_child and people[n - 1][1].label_ == "CHILD") or not _reports(doc, people[n - 1][1]):
+        idx, who = people[n - 1]
+        if who.label_ == PRONOUN_LABEL and referents:
+            who = referents.get(idx) or who
+        if (keep_child and who.label_ == "CHILD") or not _reports(doc, people[n - 1][1]):
             break
         k = n
     return people[k:]

@@ -27,7 +27,7 @@ REFERRAL_ACT_WINDOW = 8
 #: Who a domestic-abuse span may be about; a child under 16 cannot be a party.
 DA_MIN_AGE = 16
 #: Context cues by which a record says there is no missing episode in it.
-MISSING_VERDICT_CUES = frozenset({"neg.missing_decision", "neg.missing_verdict"})
+MISSING_VERDICT_CUES = frozenset({"neg.missing_decision", "neg.missing_verdict", "neg.missing_verdict_short"})
 #: The context cue by which a record says it is not domestic abuse ("not DA", "logged in error").
 DA_VETO_CUE = "neg.da_definition"
 #: Adult mentions who can be a party to domestic abuse ("named" people are judged by their words' category when introduced).
