@@ -795,3 +795,12 @@ def test_a_hyphenated_name_whose_second_part_is_a_month(nlp):
 
 def test_a_surname_that_is_also_a_word(nlp):
     assert flags(nlp, "Chloe Ward (12) disclosed to her SW that a man online asked for pictures.")["child_ages"] == [12]
+
+
+@pytest.mark.parametrize("text, ages", [
+    ("Grace Whitfield 13 left home approx 0700, whereabouts unknown all day.", [13]),
+    ("MFH - JADE ROBSON 13 RAN OFF FROM MUM IN TESCO CAR PARK.", [13]),
+    ("Mum said Grace Whitfield has 3 cats and 2 dogs.", []),
+])
+def test_a_full_name_opening_a_sentence_then_a_bare_age(nlp, text, ages):
+    assert flags(nlp, text)["child_ages"] == ages

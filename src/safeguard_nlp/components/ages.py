@@ -61,6 +61,8 @@ AGE_REGEXES: List[Tuple[str, "re.Pattern[str]", str]] = [
     ("age.is_number", re.compile(rf"\b(?:is|was|are|were)\s+(?:both\s+)?(?P<n>{_LIST})\b(?!\s*(?:hrs|am|pm|%|:|/|\.\d|mins?|minutes|hours|days|weeks|months|years|yrs|times|x\b|th|st|nd|rd|miles|metres|cm|kg|mg|ml))", re.I), "years_attached"),
     ("age.years_after_person", re.compile(rf"(?<=[A-Za-z])[ ,]\s*(?P<n>\d{{1,2}})\s*(?:yrs?|years?)\b(?!\s*(?:ago|later|earlier|previously|since|before|prior))", re.I), "years_attached"),
     ("age.number_after_name", re.compile(r"(?<=[A-Za-z]) (?P<n>\d{1,2})(?=\s*[,;)]|\s+(?:yrs?|years?|yo|who)\b)"), "years_attached"),
+    # "Grace Whitfield 13 left home": given name and surname opening a sentence, then a bare number (checked below).
+    ("age.number_after_full_name", re.compile(r"(?<=[A-Za-z]) (?P<n>1[0-7]|[1-9])(?= [A-Za-z]{3,})(?! (?:hrs|mins|minutes|days|weeks|months|years|yrs|times|miles|metres|hours))", re.I), "years_attached"),
     ("age.comma_after_person", re.compile(r"(?<=[A-Za-z]),\s*(?P<n>\d{1,2})\b(?![/:.,]\d|\s*(?:hrs|am|pm|%|mins?|minutes|times|x\b|officers|calls|days|weeks|months|years|yrs))", re.I), "years_attached"),
 ]
 
@@ -183,6 +185,10 @@ class AgeFinder:
                     continue
                 person = self._attach(span, people, unit)
                 name = self._name_before(doc, span)
+                if rule_id == "age.number_after_full_name":
+                    if not self._opens_with_full_name(doc, name):
+                        continue
+                    person = None
                 # "Mum present with Ellis (6)": a name right before the age, past the person, is closer than mum;
                 # "son Kai (26)": a name the person introduces is theirs.
                 # "CHANTELLE MOORE 15YO DISCLOSED TO FORM TUTOR": a name right before the age beats a person after it.
@@ -310,6 +316,13 @@ class AgeFinder:
         return (last.is_alpha and dash.text == "-" and not dash.whitespace_ and not first.whitespace_
                 and first.lower_ in self.given_names and (first.text.islower() == last.text.islower())
                 and not self._name_token(last) and last.i not in self._mention_tokens)
+
+    def _opens_with_full_name(self, doc: Doc, name: Optional[Span]) -> bool:
+        """A listed given name and a surname, right before the age, at the start of the record or a sentence."""
+        if name is None or len(name) != 2 or name[0].lower_ not in self.given_names:
+            return False
+        k = name.start - 1
+        return k < 0 or doc[k].text in (".", "-", ":", "\n") or doc[k].is_space
 
     def _surname_after_given(self, doc: Doc, j: int) -> bool:
         """"Chloe Ward (12)", "Mia Hall": a surname that is also a word ("ward", "hall") after a listed given name."""
