@@ -501,9 +501,8 @@ class ContextAnnotator:
         if label in TOPICAL_LABELS:
             if span.kb_id_ in OWNED_BY_AGENT:
                 # "Cannabis being smoked in flat by the adults": the one named after "by" in its stretch of sentence.
-                agent = [p for p in self._in_segment(after, span) if p[1].start - span.end <= LINKED_WINDOW
-                         and skip_back(doc, p[1].start - 1, _DETERMINERS) >= 0
-                         and doc[skip_back(doc, p[1].start - 1, _DETERMINERS)].lower_ in PASSIVE_LINKERS]
+                agent = [p for p in self._in_segment(after, span)
+                         if p[1].start - span.end <= LINKED_WINDOW and _linked_by(doc, p[1], PASSIVE_LINKERS)]
                 if agent:
                     return self._person_subject(agent[0], referents)
             if span.kb_id_ not in CHILD_SITUATIONS or span.id_ in OWNED_RISK_RULES:
@@ -766,6 +765,12 @@ def _unknown_name(tok) -> bool:
     """A capitalised word that reads as the name of someone whose age we do not know ("Jess says")."""
     text = tok.text
     return tok.is_alpha and len(text) > 1 and text[0].isupper() and text[1:].islower() and not tok.is_stop and not tok.is_sent_start
+
+
+def _linked_by(doc: Doc, person: Span, linkers: frozenset) -> bool:
+    """One of ``linkers`` stands before the person, past any determiner ("by the adults")."""
+    k = skip_back(doc, person.start - 1, _DETERMINERS)
+    return k >= 0 and doc[k].lower_ in linkers
 
 
 def _accompanies(doc: Doc, person: Span) -> bool:
