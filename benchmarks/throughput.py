@@ -761,6 +761,8 @@ def run_stream(mode: str, args: argparse.Namespace) -> Dict[str, Any]:
     import safeguard_nlp
 
     nlp = safeguard_nlp.load()
+    # Fingerprint the code now, as loaded: a long stream may outlive the working tree it started from.
+    code = code_fingerprint(nlp)
     gen = NarrativeGenerator(args.seed, namespace="stream")
     list(safeguard_nlp.annotate(list(NarrativeGenerator(args.seed, namespace="warmup").texts(200)), nlp))
     n, chunk, bs = args.stream, args.chunk, args.batch_size
@@ -840,7 +842,7 @@ def run_stream(mode: str, args: argparse.Namespace) -> Dict[str, Any]:
         "generator_seconds": gen_time[0], "records_per_s_excl_generator": done / max(1e-9, elapsed - gen_time[0]),
         "rss_after_load_mb": start_rss, "strings_after_load": start_strings, "samples": samples,
         "after_loop": end_after_exit, "peak_rss_mb": maxrss_mb(), "cpu": cpu, "signals_true": signals_true,
-        "code": code_fingerprint(nlp), **extra_stream,
+        "code": code, **extra_stream,
     }
 
 
