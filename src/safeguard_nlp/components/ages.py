@@ -66,7 +66,6 @@ AGE_REGEXES: List[Tuple[str, "re.Pattern[str]", str]] = [
     ("age.comma_after_person", re.compile(r"(?<=[A-Za-z]),\s*(?P<n>\d{1,2})\b(?![/:.,]\d|\s*(?:hrs|am|pm|%|mins?|minutes|times|x\b|officers|calls|days|weeks|months|years|yrs))", re.I), "years_attached"),
 ]
 
-#: A pupil's school year beside a name: "Nadia (Y11)", "Imani (16, Y11)", "Y10 Deshawn".
 #: Words that make a relation word a grown-up ("adult son", "grown up daughter").
 GROWN_UP_WORDS = frozenset({"adult", "grown", "grown-up"})
 #: Surnames with an apostrophe ("O'Neill", "D'Souza"), which are not alphabetic to spaCy.
@@ -75,6 +74,7 @@ APOSTROPHE_NAME = re.compile(r"^[A-Z]['’][A-Z][a-z]+$")
 _AGE_ENDS = frozenset({",", ".", ";", ")", ":", "-", ""})
 #: Spans whose words are never a name in an ALL-CAPS record.
 NOT_NAME_LABELS = frozenset({"VOICE", "MISSING", "REFERRAL", "DA_VIOLENCE", "DEMEANOUR"})
+#: A pupil's school year beside a name: "Nadia (Y11)", "Imani (16, Y11)", "Y10 Deshawn".
 SCHOOL_YEAR_BEFORE = re.compile(r"\((?:\s*\d{1,2}\s*,)?\s*(?i:y|yr|year)\s*\d{1,2}\b[^()]{0,20}\)")
 #: "kian y10 in today", "Kian Y10": a school year straight after a name, without brackets.
 SCHOOL_YEAR_BARE = re.compile(r"(?<=[A-Za-z] )(?i:y|yr)\s?\d{1,2}\b")
@@ -292,7 +292,7 @@ class AgeFinder:
         words = 0
         while i >= 0 and words < 2:
             # "evie-mae (13)", "Ellie-May Cross (13)": a given name with a second part the name test refuses.
-            j = i - 2 if i >= 2 and self._lower_compound(doc, i) else i
+            j = i - 2 if i >= 2 and self._hyphen_compound(doc, i) else i
             if not self._name_token(doc[j]) and not (words == 0 and self._surname_after_given(doc, j)):
                 break
             i = j
@@ -309,7 +309,7 @@ class AgeFinder:
                 return doc[i:end]
         return None if i + 1 == end else doc[i + 1 : end]
 
-    def _lower_compound(self, doc: Doc, i: int) -> bool:
+    def _hyphen_compound(self, doc: Doc, i: int) -> bool:
         """``doc[i]`` ends a hyphenated given name whose second part the name test refuses ("evie-mae", or
         "Ellie-May", where "May" is a month), glued to a listed given name."""
         last, dash, first = doc[i], doc[i - 1], doc[i - 2]
@@ -454,7 +454,7 @@ class AgeFinder:
                 label = by_word[s.text.lower()]
             if (label is None and s.label_ == "CHILD" and s.kb_id_ == "relation" and s.end < len(doc)
                     and names.get(doc[s.end].lower_) == "ADULT"):
-                label = "ADULT"  # "her daughter Kerry 19", "his daughters Chelsea (20) and Demi (18)
+                label = "ADULT"  # "her daughter Kerry 19", "his daughters Chelsea (20) and Demi (18)"
             if label and s.label_ in PERSON_LABELS:
                 s = Span(doc, s.start, s.end, label=label, kb_id="by_age", span_id=s.id_)
             out.append(s)

@@ -569,8 +569,8 @@ class ContextAnnotator:
                     return self._person_subject(nearest, referents)
 
         # ("her adult son (30) is a MISPER": counted from the end of the bracket after them.)
-        near = [(span.start - _past_bracket(doc, p[1].end), p) for p in before
-                if fits(p[1]) and span.start - _past_bracket(doc, p[1].end) <= MISSING_WINDOW]
+        near = [(gap, p) for gap, p in ((span.start - _past_bracket(doc, p[1].end), p) for p in before)
+                if gap <= MISSING_WINDOW and fits(p[1])]
         near += [(p[1].start - span.end, p) for p in after if fits(p[1]) and p[1].start - span.end <= MISSING_WINDOW]
         if near:
             return self._person_subject(min(near, key=lambda x: x[0])[1], referents)
@@ -767,16 +767,15 @@ def _unknown_name(tok) -> bool:
     return tok.is_alpha and len(text) > 1 and text[0].isupper() and text[1:].islower() and not tok.is_stop and not tok.is_sent_start
 
 
-def _linked_by(doc: Doc, person: Span, linkers: frozenset) -> bool:
-    """One of ``linkers`` stands before the person, past any determiner ("by the adults")."""
-    k = skip_back(doc, person.start - 1, _DETERMINERS)
+def _linked_by(doc: Doc, person: Span, linkers: frozenset, past: frozenset = _DETERMINERS) -> bool:
+    """One of ``linkers`` stands before the person, past any of ``past`` ("by the adults")."""
+    k = skip_back(doc, person.start - 1, past)
     return k >= 0 and doc[k].lower_ in linkers
 
 
 def _accompanies(doc: Doc, person: Span) -> bool:
     """"attended with his foster carer", "found by a member of public": a companion or finder, not the one hurt."""
-    k = skip_back(doc, person.start - 1, _DETERMINERS | TITLES)
-    return k >= 0 and doc[k].lower_ in COMPANION_LINKERS
+    return _linked_by(doc, person, COMPANION_LINKERS, _DETERMINERS | TITLES)
 
 
 def _past_reporters(doc: Doc, people: List[Tuple[int, Span]], keep_child: bool = False,

@@ -26,6 +26,11 @@ REFERRAL_ACT_WINDOW = 8
 
 #: Who a domestic-abuse span may be about; a child under 16 cannot be a party.
 DA_MIN_AGE = 16
+#: Words for a young person's partner; with a stated age of 18 or more, an adult associate.
+CHILD_PARTNER_WORDS = frozenset({"boyfriend", "girlfriend", "bf", "gf", "partner", "fella"})
+QUOTE_MARKS = frozenset({"'", '"', "‘", "’", "“", "”"})
+#: Pronouns that can stand before a person as their owner ("her daughter").
+OWNER_PRONOUNS = frozenset({"her", "his", "their"})
 #: Context cues by which a record says there is no missing episode in it.
 MISSING_VERDICT_CUES = frozenset({"neg.missing_decision", "neg.missing_verdict", "neg.missing_verdict_short"})
 #: The context cue by which a record says it is not domestic abuse ("not DA", "logged in error").
@@ -47,12 +52,6 @@ def register_extensions() -> None:
         if not Doc.has_extension(ext):
             Doc.set_extension(ext, default=None)
 
-
-#: Words for a young person's partner; with a stated age of 18 or more, an adult associate.
-CHILD_PARTNER_WORDS = frozenset({"boyfriend", "girlfriend", "bf", "gf", "partner", "fella"})
-QUOTE_MARKS = frozenset({"'", '"', "‘", "’", "“", "”"})
-#: Pronouns that can stand before a person as their owner ("her daughter").
-OWNER_PRONOUNS = frozenset({"her", "his", "their"})
 
 class SignalBuilder:
     def __init__(self, name: str, *, spans_key: str):
@@ -105,10 +104,11 @@ class SignalBuilder:
                 reason = "no child in the record"
             evidence["risk_factors"].append(evidence_item(span, ctx, reason is None, reason or "risk factor of the child"))
 
+        ages_by_mention = _ages_by_mention(doc)
         if mentioned:
-            self._adult_partner_of_child(doc, by_label, evidence["risk_factors"])
+            self._adult_partner_of_child(doc, by_label, ages_by_mention, evidence["risk_factors"])
 
-        self._domestic_abuse(doc, by_label, evidence["domestic_abuse"])
+        self._domestic_abuse(doc, by_label, ages_by_mention, evidence["domestic_abuse"])
 
         self._referral(by_label, evidence["referral"])
 
@@ -236,10 +236,9 @@ class SignalBuilder:
             items.append(evidence_item(span, ctx, reason is None, reason or "referral made", **extra))
 
     @staticmethod
-    def _adult_partner_of_child(doc: Doc, by_label, items: List[Dict[str, Any]]) -> None:
+    def _adult_partner_of_child(doc: Doc, by_label, by_mention: Dict[str, int], items: List[Dict[str, Any]]) -> None:
         """A boyfriend or girlfriend stated to be 18 or over, of a child under 16, is an adult associate and an
         older partner ("her boyfriend Marcus (22)")."""
-        by_mention = _ages_by_mention(doc)
         pronouns = {s.end: c for s, c in by_label.get("PRONOUN", [])}
         children = {s.end: c for s, c in by_label.get("CHILD", [])}
         for span, ctx in by_label.get("ADULT", []):
@@ -265,7 +264,7 @@ class SignalBuilder:
                                                category=category, rule="signals.adult_partner_of_child"))
 
     @staticmethod
-    def _domestic_abuse(doc: Doc, by_label, items: List[Dict[str, Any]]) -> None:
+    def _domestic_abuse(doc: Doc, by_label, ages: Dict[str, int], items: List[Dict[str, Any]]) -> None:
         """Abuse between people aged 16+ who are personally connected.
 
         An explicit cue ("domestic", "DASH", "coercive control") decides unless
@@ -274,7 +273,6 @@ class SignalBuilder:
         connected adult (parent, partner, relative) and the one it is done to
         is not a child.
         """
-        ages = _ages_by_mention(doc)
         people = {(s.start, s.end): (s, c) for lab in ("CHILD", "ADULT", "PRONOUN") for s, c in by_label.get(lab, [])}
         acts = by_label.get("DA_VIOLENCE", [])
         vetoed = any(cue["rule"] == DA_VETO_CUE for _, c in by_label.get("DOMESTIC_ABUSE", []) for cue in c["cues"])

@@ -56,7 +56,6 @@ class ChildVoice:
             if (reason is None and span.kb_id_ in REPORTABLE_CATEGORIES
                     and any(start < span.start and clause == ctx.get("clause") for start, clause in adult_speech)):
                 reason = "an adult's account of the child's feelings or wishes"
-
             if reason is None and span.label_ == "DEMEANOUR" and ctx["subject"] == "unknown" and preverbal:
                 pass
             elif reason is None and ctx["subject"] != "child":
