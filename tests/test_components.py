@@ -804,3 +804,77 @@ def test_a_surname_that_is_also_a_word(nlp):
 ])
 def test_a_full_name_opening_a_sentence_then_a_bare_age(nlp, text, ages):
     assert flags(nlp, text)["child_ages"] == ages
+
+
+# -- ninth round (tuned on the seventh new batch, scored once before it joined dev) ---------------------
+
+
+@pytest.mark.parametrize("text, ages", [
+    ("Visit to Poppy 14 months. Settled in her cot, babbling.", [1]),
+    ("Their son Noah, 8 months, asleep in his cot.", [0]),
+    ("Baby Isla is 7/12 and lives with mum.", [0]),
+    ("Mum has lived at the flat 18 months.", []),
+    ("Dad said he has been out of work 6 months.", []),
+])
+def test_months_without_old_after_a_name(nlp, text, ages):
+    assert flags(nlp, text)["child_ages"] == ages
+
+
+def test_a_school_year_after_a_comma_names_a_pupil(nlp):
+    s = flags(nlp, "Drop in - Reece, Y9. Came in limping. He told me he hurt it at football.")
+    assert s["child_injury"] and s["child_voice"]
+
+
+def test_carers_report_is_not_a_plan_to_report(nlp):
+    assert flags(nlp, "Carers report she failed to return by her curfew and came back at 0700. Tia (13) said she was at a mates.")["missing_episode"]
+
+
+def test_a_missing_heading_names_the_adult_after_its_dash(nlp):
+    s = flags(nlp, "MISPER - ADULT MALE DEAN COLE 31YRS. LAST SEEN LEAVING WORK. THEIR DAUGHTER (4) AT NANS.")
+    assert not s["missing_episode"]
+
+
+def test_the_one_rung_is_not_the_one_missing(nlp):
+    assert flags(nlp, "Leo (9) left the school site at lunch. Staff rang dad, whereabouts unknown, police called.")["missing_episode"]
+
+
+@pytest.mark.parametrize("text", [
+    "DA VERBAL BETWEEN BROTHERS AGED 22 AND 25. NO CHN PRESENT. ELDER BROTHER LEFT TO STAY WITH A FRIEND.",
+    "Call from mum re eldest son Tom, 20, not home since Friday. Not answering his phone.",
+])
+def test_grown_up_siblings_stay_grown_up(nlp, text):
+    assert not flags(nlp, text)["children_present"]
+
+
+def test_me_in_a_childs_quote_is_the_child(nlp):
+    # (The quote is Jade's, not "his" inside it; "me" in it is Jade, a child: child abuse, not DA.)
+    s = flags(nlp, 'Jade (10) said "Dad hit me in the face with his hand." Mum and dad separated last year. Dad denies it.')
+    assert s["child_voice"] and not s["domestic_abuse"]
+
+
+def test_no_children_at_the_address_outweighs_a_generic_mention(nlp):
+    s = flags(nlp, "House party. Two women in their 20s fighting over a lad. No children at the address. Words of advice.")
+    assert not s["children_present"]
+
+
+def test_a_childs_row_does_not_cancel_an_explicit_da_record(nlp):
+    # ("Row" in an address is a weak cue; it neither counts nor makes the child the abuser.)
+    assert flags(nlp, "Poppy (8) lives at 5 Elm Row with mum. DASH completed with mum, standard risk.")["domestic_abuse"]
+
+
+@pytest.mark.parametrize("text, category", [
+    ("PPN. Police attended 14 Ashdown Cl after a verbal row. Chn Mia (7) asleep.", "criminal_exploitation"),
+    ("Partner called her worthless and smashed her phone. Baby (9 months) asleep.", "mental_health"),
+    ("13yo found drinking. Left in care of mum at home address.", "looked_after"),
+    ("Skye (15) said 'he looked after me, I wanted to be there'.", "looked_after"),
+])
+def test_words_that_only_look_like_a_risk_factor(nlp, text, category):
+    assert category not in flags(nlp, text)["risk_factors"]
+
+
+def test_cash_a_child_cannot_account_for(nlp):
+    assert "criminal_exploitation" in flags(nlp, "Kyle (14) came home with £300 cash he cant account for.")["risk_factors"]
+
+
+def test_missing_a_dose_is_no_feeling(nlp):
+    assert not flags(nlp, "Leo (10) missed his evening dose and was sick at school.")["child_voice"]

@@ -51,7 +51,11 @@ AGE_REGEXES: List[Tuple[str, "re.Pattern[str]", str]] = [
     ("age.dob", re.compile(r"\b(?:dob|d\.o\.b\.?|date of birth)\s*[:\-]?\s*(?P<d>\d{1,2})[/.\-](?P<m>\d{1,2})[/.\-](?P<y>\d{2,4})\b", re.I), "dob"),
     ("age.days_old", re.compile(rf"\b(?P<n>{_LIST})\s*-?\s*{_DAYS}\s*-?\s*old\b", re.I), "days"),
     ("age.weeks", re.compile(rf"\b(?P<n>{_LIST})\s*-?\s*(?:{_WEEKS}\s*-?\s*old\b|/52(?![/\d]))", re.I), "weeks"),
+    # "Amelia is 7/12": the copula lets the name before it own the age.
+    ("age.is_months", re.compile(r"\b(?:is|was)\s+(?P<n>\d{1,2})\s*(?:/12(?![/\d])|(?:months?|mths?)\b(?!\s*-?\s*old))(?!\s*(?:ago|pregnant|later|since))", re.I), "months"),
     ("age.months", re.compile(rf"\b(?P<n>{_LIST})\s*-?\s*(?:{_MONTHS}\s*-?\s*old\b|/12(?![/\d]))", re.I), "months"),
+    # "Maisie 18 months", "son Teddy, 8 months": months without "old" straight after a name (checked below).
+    ("age.months_after_name", re.compile(r"(?<=[A-Za-z])(?:,\s*|\s+)(?P<n>\d{1,2})\s*(?:months?|mths?|mnths?)\b(?!\s*-?\s*old)(?!\s+(?:ago|later|earlier|previously|since|before|prior|pregnant))", re.I), "months_attached"),
     ("age.bracket_months", re.compile(rf"(?<=\()\s*(?P<n>{_LIST})\s*-?\s*(?:months?|mths?|mnths?|/12)\b", re.I), "months"),
     ("age.bracket_weeks", re.compile(rf"(?<=\()\s*(?P<n>{_LIST})\s*-?\s*(?:weeks?|wks?|/52|days?)\b", re.I), "weeks"),
     ("age.aged_months", re.compile(rf"\baged?\s+(?P<n>{_LIST})\s*{_MONTHS}", re.I), "months"),
@@ -76,8 +80,8 @@ _AGE_ENDS = frozenset({",", ".", ";", ")", ":", "-", ""})
 NOT_NAME_LABELS = frozenset({"VOICE", "MISSING", "REFERRAL", "DA_VIOLENCE", "DEMEANOUR"})
 #: A pupil's school year beside a name: "Nadia (Y11)", "Imani (16, Y11)", "Y10 Deshawn".
 SCHOOL_YEAR_BEFORE = re.compile(r"\((?:\s*\d{1,2}\s*,)?\s*(?i:y|yr|year)\s*\d{1,2}\b[^()]{0,20}\)")
-#: "kian y10 in today", "Kian Y10": a school year straight after a name, without brackets.
-SCHOOL_YEAR_BARE = re.compile(r"(?<=[A-Za-z] )(?i:y|yr)\s?\d{1,2}\b")
+#: "kian y10 in today", "Kian Y10", "Kayden, Y8": a school year straight after a name, without brackets.
+SCHOOL_YEAR_BARE = re.compile(r"(?:(?<=[A-Za-z] )|(?<=[A-Za-z], ))(?i:y|yr)\s?\d{1,2}\b")
 SCHOOL_YEAR_AFTER = re.compile(r"\b(?:Y|YR|Yr|Year)\s?\d{1,2}\b(?=\s+[A-Z])")
 #: Where a number (digits or a word) starts: the age regexes that begin with one are tried only there.
 _FIRST_LETTERS = "".join(sorted({w[0] for w in _NUMBER_WORDS}))
@@ -174,7 +178,7 @@ class AgeFinder:
                 span = doc.char_span(start, end, alignment_mode="expand")
                 if span is None:
                     continue
-                if unit in ("months", "weeks", "days") and (
+                if unit in ("months", "months_attached", "weeks", "days") and (
                         (span.start > 0 and doc[span.start - 1].lower_ in DURATION_WORDS)
                         or (span.end < len(doc) and doc[span.end].lower_ in DURATION_AFTER_WORDS)):
                     # "withdrawn for 2/52", "review 6/12", "stopped her meds 3/52 ago": how long, not how old.
@@ -185,6 +189,11 @@ class AgeFinder:
                     continue
                 person = self._attach(span, people, unit)
                 name = self._name_before(doc, span)
+                if unit == "months_attached":
+                    # Only a name right before it: "in care 18 months" is how long, not how old.
+                    if name is None:
+                        continue
+                    person = None
                 if rule_id == "age.number_after_full_name":
                     if not self._opens_with_full_name(doc, name):
                         continue
@@ -200,7 +209,7 @@ class AgeFinder:
                     name = None
                 else:
                     person = None
-                    if name is None and unit == "years_attached":
+                    if name is None and unit in ("years_attached", "months_attached"):
                         continue
                     if (self._caps and rule_id == "age.comma_after_person" and text[m.end():].lstrip()[:1] not in _AGE_ENDS
                             and not any(t.lower_ in self.given_names for t in name)):
@@ -237,7 +246,7 @@ class AgeFinder:
 
     @staticmethod
     def _in_years(n: int, unit: str) -> int:
-        if unit == "months":
+        if unit in ("months", "months_attached"):
             return n // 12
         if unit in ("weeks", "days"):
             return 0
@@ -439,7 +448,11 @@ class AgeFinder:
         # "Adult son (27) ... son grabbed him": the relation word alone, later, is the same grown-up son.
         grown = {s.text.lower().split()[-1]: "ADULT" for s in self._group
                  if s.label_ == "ADULT" and len(s) > 1 and s[0].lower_ in GROWN_UP_WORDS}
-        if not names and not relabel and not lone and not grown:
+        # "BROTHERS AGED 24 AND 27 ... ELDER BROTHER": one of grown-up brothers is grown up.
+        plural_adults = {doc[a["person"][1] - 1].lower_[:-1] for a in ages
+                         if a["name"] is None and a["person"] and min(a["values"]) >= ADULT_AGE
+                         and doc[a["person"][1] - 1].lower_.endswith("s") and len(doc[a["person"][1] - 1]) > 3}
+        if not names and not relabel and not lone and not grown and not plural_adults:
             return
         group = self._group
         by_word = {doc[a:b].text.lower(): label for (a, b), label in relabel.items()}
@@ -455,6 +468,9 @@ class AgeFinder:
             if (label is None and s.label_ == "CHILD" and s.kb_id_ == "relation" and s.end < len(doc)
                     and names.get(doc[s.end].lower_) == "ADULT"):
                 label = "ADULT"  # "her daughter Kerry 19", "his daughters Chelsea (20) and Demi (18)"
+            if (label is None and s.label_ == "CHILD" and s.kb_id_ == "relation" and plural_adults
+                    and s[-1].lower_ in plural_adults):
+                label = "ADULT"
             if label and s.label_ in PERSON_LABELS:
                 s = Span(doc, s.start, s.end, label=label, kb_id="by_age", span_id=s.id_)
             out.append(s)

@@ -55,7 +55,9 @@ PASSIVE_LINKERS = frozenset({"by"})
 LINKED_WINDOW = 8
 MISSING_WINDOW = 4
 #: "reported missing by mum", "found by staff": the person after these is not the missing one.
-REPORTER_LINKERS = frozenset({"by", "to", "with", "w/", "w", "from", "for"})
+REPORTER_LINKERS = frozenset({"by", "to", "with", "w/", "w", "from", "for",
+                              # "rang mum, whereabouts unknown": the one called is told, not missing.
+                              "rang", "phoned", "called", "contacted", "informed", "texted", "messaged"})
 #: What professionals see on others: an injury is never the observer's ("staff noticed marks").
 OBSERVED_LABELS = frozenset({"INJURY"})
 #: Speech and demeanour belong to the person before the verb ("Tia told officers").
@@ -79,6 +81,8 @@ PRONOUN_LABEL = "PRONOUN"
 #: The person after these came along or found someone: not whose injury it is ("brought in by mum", "with his carer").
 COMPANION_LINKERS = frozenset({"with", "w/", "w", "by"})
 _DETERMINERS = frozenset({"his", "her", "their", "the", "a", "an", "its", "my", "our"})
+#: "with several adult males", "with two older lads": how many came along.
+_QUANTIFIERS = frozenset({"several", "some", "two", "three", "four", "few", "various", "other", "2", "3", "4", "x2", "x3"})
 #: Words between a reporter's linker and the person ("reported by her mum").
 _OWNER_WORDS = NON_AGENT_PRONOUNS | {"the", "a", "an"}
 #: Words between a missing person (or the bracket after them) and the missing word ("... 12) HAS BEEN REPORTED MISSING").
@@ -460,7 +464,9 @@ class ContextAnnotator:
                 return self._person_subject(_past_reporters(doc, lay, keep_child=bool(previous))[0], referents)
             return "unknown", None
         if label in SPEAKER_LABELS:
-            inside = [p for p in here if span.start <= p[1].start and p[1].end <= span.end and lower[p[0]] in ("her", "his", "their")]
+            # (Not a quote's own words: "Daddy hit me with his hand" is not his.)
+            inside = [] if label == "QUOTE" else [
+                p for p in here if span.start <= p[1].start and p[1].end <= span.end and lower[p[0]] in ("her", "his", "their")]
             if inside:
                 # "in her own words": whose words the phrase says.
                 return self._person_subject(inside[0], referents)
@@ -556,6 +562,11 @@ class ContextAnnotator:
             return (p.kb_id_ != "professional" and clause[p.start] == clause[span.start]
                     and not (k >= 0 and doc[k].lower_ in REPORTER_LINKERS))
 
+        # "MISPER - ADULT MALE CONNOR BYRNE 23YRS": a heading names the missing person after its dash.
+        if span.end + 1 < len(doc) and doc[span.end].text in ("-", ":", "–"):
+            heading = next((p for p in after if p[1].start == span.end + 1 and p[1].kb_id_ != "professional"), None)
+            if heading is not None:
+                return self._person_subject(heading, referents)
         before = before + [p for p in self._object_pronouns if p[1].end <= span.start and span.start - p[1].end <= 2]
         before.sort(key=lambda p: p[1].start)
         # "HER PARTNER (STEP DAD TO TYLER, 9, AND GRACE, 12) HAS BEEN REPORTED MISSING": not the people in the aside.
@@ -775,7 +786,7 @@ def _linked_by(doc: Doc, person: Span, linkers: frozenset, past: frozenset = _DE
 
 def _accompanies(doc: Doc, person: Span) -> bool:
     """"attended with his foster carer", "found by a member of public": a companion or finder, not the one hurt."""
-    return _linked_by(doc, person, COMPANION_LINKERS, _DETERMINERS | TITLES)
+    return _linked_by(doc, person, COMPANION_LINKERS, _DETERMINERS | TITLES | _QUANTIFIERS)
 
 
 def _past_reporters(doc: Doc, people: List[Tuple[int, Span]], keep_child: bool = False,

@@ -28,6 +28,8 @@ REFERRAL_ACT_WINDOW = 8
 DA_MIN_AGE = 16
 #: Words for a young person's partner; with a stated age of 18 or more, an adult associate.
 CHILD_PARTNER_WORDS = frozenset({"boyfriend", "girlfriend", "bf", "gf", "partner", "fella"})
+#: "hit me", "grabbed us": in a quote, the speaker.
+FIRST_PERSON_OBJECTS = frozenset({"me", "us"})
 QUOTE_MARKS = frozenset({"'", '"', "‘", "’", "“", "”"})
 #: Pronouns that can stand before a person as their owner ("her daughter").
 OWNER_PRONOUNS = frozenset({"her", "his", "their"})
@@ -179,6 +181,8 @@ class SignalBuilder:
         aged = {tuple(a["person"]) for a in doc._.sg_ages or [] if a["person"]}
         keys = [_child_key(doc, span) for span, _ in children]
         away = {k for k, (span, ctx) in zip(keys, children) if ctx["negated"] or ctx.get("absent")}
+        # "No children at the address": a mention with no name, age or sign of presence is not a child who was there.
+        none_stated = any(s.kb_id_ == "none" and not c["negated"] for s, c in by_label.get("NONCHILD", []))
         present = False
         for key, (span, ctx) in zip(keys, children):
             reason = rejection(ctx, historical_counts=True, absent_counts=False)
@@ -188,6 +192,9 @@ class SignalBuilder:
                 reason = "an unborn baby"
             if reason is None and away and not ctx.get("present") and span.kb_id_ not in ("named", "age"):
                 reason = "another mention places the children elsewhere; no sign this one was present"
+            if (reason is None and none_stated and not ctx.get("present") and span.kb_id_ not in ("named", "age")
+                    and (span.start, span.end) not in aged):
+                reason = "the record says no children were there; no sign this one was"
             items.append(evidence_item(span, ctx, reason is None, reason or "child mentioned as present"))
             present = present or reason is None
         return present
@@ -299,7 +306,14 @@ class SignalBuilder:
 
         starts = {a for a, _ in people}
 
+        quotes = [(s, c) for s, c in by_label.get("QUOTE", []) if c["subject"] == "child" and c.get("subject_span")]
+
         def target(span: Span) -> Optional[Tuple[Span, Dict[str, Any]]]:
+            # ("She said "Daddy hit me"": "me" in a child's words is the child.)
+            if span.end < len(doc) and doc[span.end].lower_ in FIRST_PERSON_OBJECTS:
+                speaker = next((people.get(tuple(c["subject_span"])) for s, c in quotes if s.start <= span.start and span.end <= s.end), None)
+                if speaker is not None:
+                    return speaker
             # ("slapped her daughter Chloe": not "her", whose daughter it is.)
             after = [(s, c) for (a, b), (s, c) in people.items() if a >= span.end and a - span.end <= 4 and c.get("clause") == by_clause(span)
                      and not (s.label_ == "PRONOUN" and s.text.lower() in OWNER_PRONOUNS and b in starts)]
@@ -317,11 +331,12 @@ class SignalBuilder:
             reason = rejection(ctx)
             agent = party(ctx)
             age = child_age(agent, ctx)
+            # (A row is no abuse, so a child's row does not make the child the abuser: "5 Elm Row".)
+            if reason is None and span.kb_id_ == "weak":
+                reason = "a row or a fight alone is not abuse"
             if reason is None and age is not None and age < DA_MIN_AGE:
                 child_abuser = child_abuser or age >= 0
                 reason = f"done by a child under {DA_MIN_AGE}" if age >= 0 else "done by a child whose age is not stated"
-            if reason is None and span.kb_id_ == "weak":
-                reason = "a row or a fight alone is not abuse"
             connected = agent is not None and (
                 agent.kb_id_ in CONNECTED or (agent.kb_id_ in PARTIES and ctx.get("clause") in partner_clauses)
             )
