@@ -24,10 +24,11 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 import srsly
 from spacy import util
 from spacy.language import Language
-from spacy.matcher import Matcher, PhraseMatcher
+from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from .. import resources
+from .anchored import AnchoredMatcher
 from .entities import DEFAULT_SPANS_KEY, PERSON_LABELS, skip_back
 
 CUE_TYPES = ("NEGATED", "HYPOTHETICAL", "HISTORICAL", "ABSENT", "PRESENT", "EXCLUDED", "PSEUDO", "TERMINATE")
@@ -170,7 +171,7 @@ class ContextAnnotator:
         self.cues: List[Dict[str, Any]] = []
         self.by_id: Dict[str, Dict[str, Any]] = {}
         self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
-        self.token_matcher = Matcher(self.nlp.vocab)
+        self.token_matcher = AnchoredMatcher(self.nlp.vocab)
 
     def initialize(self, get_examples=None, *, nlp: Optional[Language] = None, cues: Optional[Iterable[Dict[str, Any]]] = None) -> None:
         self.clear()

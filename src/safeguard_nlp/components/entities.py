@@ -16,11 +16,12 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 import srsly
 from spacy import util
 from spacy.language import Language
-from spacy.matcher import Matcher, PhraseMatcher
+from spacy.matcher import PhraseMatcher
 from spacy.pipeline import Pipe
 from spacy.tokens import Doc, Span
 
 from .. import resources
+from .anchored import AnchoredMatcher
 
 DEFAULT_SPANS_KEY = "sg_entities"
 PATTERNS_RESOURCE = "entities.jsonl"
@@ -86,7 +87,7 @@ class EntityRuler(Pipe):
         self.patterns: List[Dict[str, Any]] = []
         self.rules: Dict[str, Tuple[str, str, Optional[str]]] = {}
         self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
-        self.matcher = Matcher(self.nlp.vocab, validate=True)
+        self.matcher = AnchoredMatcher(self.nlp.vocab, validate=True)
         self.quotes: List[Tuple[str, frozenset, frozenset]] = []
 
     def initialize(self, get_examples=None, *, nlp: Optional[Language] = None, patterns: Optional[Iterable[Dict[str, Any]]] = None) -> None:
