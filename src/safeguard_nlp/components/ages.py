@@ -87,6 +87,20 @@ SCHOOL_YEAR_AFTER = re.compile(r"\b(?:Y|YR|Yr|Year)\s?\d{1,2}\b(?=\s+[A-Z])")
 _FIRST_LETTERS = "".join(sorted({w[0] for w in _NUMBER_WORDS}))
 NUMBER_START = re.compile(rf"\d{{1,2}}|\b(?=[{_FIRST_LETTERS}])(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.I)
 _ANCHOR = "\\b(?P<n>"
+#: Word-led age regexes and the words (lower case) one of which each cannot match without: skipped on a record with none.
+_NEEDS = {
+    "age.dob": ("dob", "d.o.b", "date of birth"),
+    "age.is_months": ("/12", "month", "mth"),
+    "age.months_after_name": ("month", "mth", "mnth"),
+    "age.bracket_months": ("month", "mth", "mnth", "/12"),
+    "age.bracket_weeks": ("week", "wk", "/52", "day"),
+    "age.aged_months": ("age",),
+    "age.aged": ("age",),
+    "age.years_after_person": ("yr", "year"),
+}
+#: Number-led age regexes and the character their match opens with, just before a number (after spaces for a comma):
+#: tried only there, as the ``_ANCHOR`` ones are tried only where a number starts.
+_LED_BY = {"age.number_after_name": " ", "age.number_after_full_name": " ", "age.comma_after_person": ","}
 
 DATE_REGEXES = [
     re.compile(r"\b(?P<d>\d{1,2})[/.\-](?P<m>\d{1,2})[/.\-](?P<y>\d{4}|\d{2})\b"),
@@ -165,10 +179,16 @@ class AgeFinder:
             doc._.sg_ages = []
             self._update_mentions(doc, [], people)
             return doc
+        lower = text.lower()
         for rule_id, regex, unit in AGE_REGEXES:
             if regex.pattern.startswith(_ANCHOR):
                 hits = (regex.match(text, pos) for pos in starts)
                 matches = [h for h in hits if h is not None]
+            elif rule_id in _LED_BY:
+                hits = (regex.match(text, pos) for pos in _lead_positions(text, starts, _LED_BY[rule_id]))
+                matches = [h for h in hits if h is not None]
+            elif rule_id in _NEEDS and not any(w in lower for w in _NEEDS[rule_id]):
+                continue
             else:
                 matches = regex.finditer(text)
             for m in matches:
@@ -496,6 +516,19 @@ class AgeFinder:
         )
         out.sort(key=lambda s: (s.start, s.end))
         doc.spans[self.spans_key] = out
+
+
+def _lead_positions(text: str, starts: List[int], lead: str) -> List[int]:
+    """Where ``lead`` stands just before a number (a comma may have spaces after it)."""
+    out = []
+    for pos in starts:
+        k = pos - 1
+        if lead != " ":
+            while k >= 0 and text[k].isspace():
+                k -= 1
+        if k >= 0 and text[k] == lead:
+            out.append(k)
+    return out
 
 
 def _crosses_stop(doc: Doc, start: int, end: int) -> bool:
