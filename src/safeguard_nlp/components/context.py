@@ -17,6 +17,7 @@ in ``doc._.sg_context``, one per span of ``doc.spans[spans_key]``, in order.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
@@ -211,6 +212,9 @@ class ContextAnnotator:
         relative = {t for t in terminators if doc[t].lower_ in RELATIVE_PRONOUNS}
         fixed = self._fixed_subjects(spans)
         bounds = [(s.start, s.end, s.label_) for s in spans]
+        starts = [b[0] for b in bounds]
+        # (In start order, as the entity and age components leave them, a cue's reach begins at a bisection.)
+        ordered = starts if all(a <= b for a, b in zip(starts, starts[1:])) else None
         contexts = [
             blank_context()
             for _ in spans
@@ -220,7 +224,7 @@ class ContextAnnotator:
             ctype = cue["type"]
             if ctype == "TERMINATE":
                 continue
-            hits = self._scope(bounds, cue, start, end, clause, soft, terminators, relative)
+            hits = self._scope(bounds, cue, start, end, clause, soft, terminators, relative, ordered)
             if cue["categories_set"]:
                 hits = [i for i in hits if spans[i].kb_id_ in cue["categories_set"]]
             if not hits and cue.get("earlier_mentions") and start > 0 and doc[start - 1].lower_ in ANAPHORS:
@@ -326,8 +330,10 @@ class ContextAnnotator:
         ]
 
     def _scope(self, spans: List[Tuple[int, int, str]], cue: Dict[str, Any], start: int, end: int, clause: List[int], soft: List[bool],
-               terminators: set, relative: set = frozenset()) -> List[int]:
+               terminators: set, relative: set = frozenset(), starts: Optional[List[int]] = None) -> List[int]:
         """Indices of the spans (given as start, end, label) that the cue at start:end reaches.
+
+        ``starts``, the spans' starts when they are in order, lets the search begin where the reach does.
 
         A relative pronoun just after a person ("her son (8) who is at school")
         opens a clause about that person, so it does not stop a cue of where
@@ -349,7 +355,8 @@ class ContextAnnotator:
                     if start <= s_start and s_end <= end and (not labels or label in labels) and label not in excluded]
         if cue["direction"] in ("forward", "both"):
             prev, seen = end, set()
-            for i, (s_start, s_end, label) in enumerate(spans):
+            for i in range(0 if starts is None else bisect.bisect_left(starts, end), len(spans)):
+                s_start, s_end, label = spans[i]
                 if s_start < end or not eligible(s_start, s_end, label):
                     continue
                 if s_start >= len(clause) or clause[s_start] != clause[end - 1] or s_start - prev > window:
@@ -368,7 +375,7 @@ class ContextAnnotator:
             locating = cue["type"] in ("ABSENT", "PRESENT")
             relative_gap = window if cue.get("through_relative") else RELATIVE_GAP if locating else -1
             nxt, seen = start, set()
-            for i in range(len(spans) - 1, -1, -1):
+            for i in range((len(spans) if starts is None else bisect.bisect_left(starts, start)) - 1, -1, -1):
                 s_start, s_end, label = spans[i]
                 if s_end > start or not eligible(s_start, s_end, label):
                     continue
