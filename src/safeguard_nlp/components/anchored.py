@@ -52,7 +52,7 @@ def required_words(pattern: List[Dict[str, Any]]) -> List[FrozenSet[str]]:
 class AnchoredMatcher:
     """A ``Matcher`` run only on a record that has, for some pattern, one of the words of each token it needs."""
 
-    def __init__(self, vocab: Vocab, validate: bool = False):
+    def __init__(self, vocab: Vocab, validate: bool = True):
         self.vocab = vocab
         self.matcher = Matcher(vocab, validate=validate)
         #: Per pattern, the hashes of the lower-case words each required token may be; None: the pattern needs no word.
