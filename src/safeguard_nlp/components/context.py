@@ -647,15 +647,31 @@ class ContextAnnotator:
         # (where, who): each person named, and each subject pronoun once resolved (it keeps its referent
         # the centre of attention: "Keeley ... She said ... She met Zee through a friend's story. She ...").
         named: List[Tuple[Span, Span]] = []
+        # (Each person's gender and company, worked out once: every pronoun weighs everyone named before it.)
+        genders: Dict[Tuple[int, int], Optional[str]] = {}
+        along: Dict[Tuple[int, int], bool] = {}
+
+        def gender(p: Span) -> Optional[str]:
+            key = (p.start, p.end)
+            if key not in genders:
+                genders[key] = self._gender(p)
+            return genders[key]
+
+        def accompanies(w: Span) -> bool:
+            key = (w.start, w.end)
+            if key not in along:
+                along[key] = _accompanies(w.doc, w)
+            return along[key]
+
         for idx, span in people:
             if span.label_ != PRONOUN_LABEL:
                 named.append((span, span))
                 continue
             g = self._gender(span)
-            fits = [(w, p) for w, p in named if g is None or self._gender(p) in (None, g)]
+            fits = [(w, p) for w, p in named if g is None or gender(p) in (None, g)]
             lay = [x for x in fits if x[1].kb_id_ != "professional"] or fits
             # "located ... with two adult males": who came along is not the centre of attention.
-            lay = [x for x in lay if not _accompanies(span.doc, x[0])] or lay
+            lay = [x for x in lay if not accompanies(x[0])] or lay
             if not lay:
                 out[idx] = None
                 continue
