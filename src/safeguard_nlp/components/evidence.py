@@ -33,8 +33,13 @@ def _subject_at(span: Span, tokens: Optional[Any]) -> Optional[Dict[str, int]]:
     """Character offsets of the person mention a span was judged to be about."""
     if not tokens:
         return None
-    who = span.doc[tokens[0] : tokens[1]]
-    return {"start": who.start_char, "end": who.end_char}
+    start, end = tokens
+    if end <= start:
+        who = span.doc[start:end]
+        return {"start": who.start_char, "end": who.end_char}
+    # (Two tokens are cheaper to make than a Span.)
+    first, last = span.doc[start], span.doc[end - 1]
+    return {"start": first.idx, "end": last.idx + len(last.text)}
 
 
 def rejection(ctx: Dict[str, Any], *, historical_counts: bool = False, absent_counts: bool = True) -> Optional[str]:

@@ -150,9 +150,9 @@ class SignalBuilder:
         values: List[int] = []
         items: List[Dict[str, Any]] = []
         seen = set()
-        text = doc.text
         for age in doc._.sg_ages or []:
             who = age["name"] or (doc[age["person"][0] : age["person"][1]].text.lower() if age["person"] else None)
+            text = doc[age["token_start"] : age["token_end"]].text
             for v in age["values"]:
                 counted = v < ADULT_AGE
                 key = (who, v)
@@ -162,7 +162,7 @@ class SignalBuilder:
                     seen.add(key)
                 items.append({
                     "label": "AGE", "category": None, "rule": age["rule"], "start": age["start"], "end": age["end"],
-                    "text": text[age["start"] : age["end"]], "value": v, "accepted": counted and not duplicate,
+                    "text": text, "value": v, "accepted": counted and not duplicate,
                     "reason": "adult (18 or over)" if not counted else ("same person's age again" if duplicate else "child's age"),
                 })
         return sorted(values), items
