@@ -34,3 +34,12 @@ def test_narrowed_regexes_find_what_a_full_scan_finds():
             else:
                 fast = full if any(w in lower for w in ages._NEEDS[rule_id]) else []
             assert fast == full, (rule_id, text[:80])
+
+
+def test_school_years_found_where_a_full_scan_finds_them():
+    extra = ["Kian y10 in today", "Kayden, Y8. limping", "Year 11 Mia", "YR 9 KAI", "yr7 boy", "Y 9 Tom", "a Year9"]
+    for text in _texts() + extra:
+        starts = [m.start() for m in ages.NUMBER_START.finditer(text)]
+        for regex, words in ((ages.SCHOOL_YEAR_AFTER, ages._YEAR_WORDS), (ages.SCHOOL_YEAR_BARE, ages._BARE_YEAR_WORDS)):
+            fast = [m.span() for m in ages._matches_at(regex, text, ages._year_positions(text, starts, words))]
+            assert fast == [m.span() for m in regex.finditer(text)], text[:80]

@@ -174,7 +174,7 @@ class AgeFinder:
         taken: List[Tuple[int, int]] = []
         incident_date: Optional[dt.date] = None
         dob_spans = []
-        starts = [m.start() for m in NUMBER_START.finditer(text)]
+        starts = self._starts = [m.start() for m in NUMBER_START.finditer(text)]
         if not starts:
             doc._.sg_ages = []
             self._update_mentions(doc, [], people)
@@ -402,8 +402,8 @@ class AgeFinder:
                 if after is not None and after[0].text[1:].islower():
                     names.setdefault(after[0].lower_, "CHILD")
         years = [(m, True) for m in SCHOOL_YEAR_BEFORE.finditer(self._text)] if "(" in self._text else []
-        years += [(m, False) for m in SCHOOL_YEAR_AFTER.finditer(self._text)]
-        years += [(m, True) for m in SCHOOL_YEAR_BARE.finditer(self._text)]
+        years += [(m, False) for m in _matches_at(SCHOOL_YEAR_AFTER, self._text, _year_positions(self._text, self._starts, _YEAR_WORDS))]
+        years += [(m, True) for m in _matches_at(SCHOOL_YEAR_BARE, self._text, _year_positions(self._text, self._starts, _BARE_YEAR_WORDS))]
         for m, before in years:
             span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
             if span is None:
@@ -516,6 +516,30 @@ class AgeFinder:
         )
         out.sort(key=lambda s: (s.start, s.end))
         doc.spans[self.spans_key] = out
+
+
+#: The words a school year opens with, before its number and at most one space ("Y9", "Yr 10", "Year 11").
+_YEAR_WORDS = ("Y", "YR", "Yr", "Year")
+_BARE_YEAR_WORDS = ("y", "Y", "yr", "Yr", "yR", "YR")
+
+
+def _year_positions(text: str, starts: List[int], words: Tuple[str, ...]) -> List[int]:
+    """Where one of ``words`` ends just before a number, or one space before it: where a school year can begin."""
+    out = set()
+    for pos in starts:
+        k = pos - 1
+        if k >= 0 and text[k].isspace():
+            k -= 1
+        for word in words:
+            begin = k - len(word) + 1
+            if begin >= 0 and text[begin : k + 1] == word:
+                out.add(begin)
+    return sorted(out)
+
+
+def _matches_at(regex: "re.Pattern[str]", text: str, positions: List[int]) -> List["re.Match[str]"]:
+    hits = (regex.match(text, pos) for pos in positions)
+    return [h for h in hits if h is not None]
 
 
 def _lead_positions(text: str, starts: List[int], lead: str) -> List[int]:
