@@ -526,10 +526,13 @@ _BARE_YEAR_WORDS = ("y", "Y", "yr", "Yr", "yR", "YR")
 def _year_positions(text: str, starts: List[int], words: Tuple[str, ...]) -> List[int]:
     """Where one of ``words`` ends just before a number, or one space before it: where a school year can begin."""
     out = set()
+    last_letters = {w[-1] for w in words}
     for pos in starts:
         k = pos - 1
         if k >= 0 and text[k].isspace():
             k -= 1
+        if k < 0 or text[k] not in last_letters:
+            continue
         for word in words:
             begin = k - len(word) + 1
             if begin >= 0 and text[begin : k + 1] == word:
