@@ -19,6 +19,7 @@ from spacy.tokens import Doc, Span
 
 from .. import resources
 from .entities import DEFAULT_SPANS_KEY, MENTION_LABELS, PERSON_LABELS, skip_back
+from .spans import read_spans, write_spans
 
 ADULT_AGE = 18
 #: Sentence and clause ends: an age never belongs to a person on the other side of one ("the DSL. Leon (14)").
@@ -162,7 +163,7 @@ class AgeFinder:
 
     def __call__(self, doc: Doc) -> Doc:
         text = self._text = doc.text
-        self._group = group = list(doc.spans[self.spans_key])
+        self._group = group = read_spans(doc, self.spans_key)
         people = [s for s in group if s.label_ in PERSON_LABELS]
         head = text[:400]
         self._caps = head.upper() == head and any(c.isalpha() for c in head)
@@ -515,7 +516,7 @@ class AgeFinder:
             if not any(i in occupied for i in range(a["token_start"], a["token_end"]))
         )
         out.sort(key=lambda s: (s.start, s.end))
-        doc.spans[self.spans_key] = out
+        write_spans(doc, self.spans_key, out)
 
 
 #: The words a school year opens with, before its number and at most one space ("Y9", "Yr 10", "Year 11").

@@ -31,6 +31,7 @@ from spacy.tokens import Doc, Span
 from .. import resources
 from .anchored import AnchoredMatcher
 from .entities import DEFAULT_SPANS_KEY, PERSON_LABELS, skip_back
+from .spans import read_spans
 
 CUE_TYPES = ("NEGATED", "HYPOTHETICAL", "HISTORICAL", "ABSENT", "PRESENT", "EXCLUDED", "PSEUDO", "TERMINATE")
 DIRECTIONS = ("forward", "backward", "both")
@@ -205,7 +206,7 @@ class ContextAnnotator:
     # -- the work ---------------------------------------------------------
 
     def __call__(self, doc: Doc) -> Doc:
-        spans = list(doc.spans[self.spans_key])
+        spans = read_spans(doc, self.spans_key)
         sentence, clause, soft = _boundaries(doc)
         cues = self._cues(doc)
         terminators = {s for cid, s, e in cues if self.by_id[cid]["type"] == "TERMINATE"}

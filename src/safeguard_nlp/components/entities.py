@@ -22,6 +22,7 @@ from spacy.tokens import Doc, Span
 
 from .. import resources
 from .anchored import AnchoredMatcher
+from .spans import write_spans
 
 DEFAULT_SPANS_KEY = "sg_entities"
 PATTERNS_RESOURCE = "entities.jsonl"
@@ -132,7 +133,7 @@ class EntityRuler(Pipe):
             key = (start, end, label, category)
             if key not in best:
                 best[key] = Span(doc, start, end, label=label, kb_id=category, span_id=rule_id)
-        doc.spans[self.spans_key] = _resolve_overlaps(list(best.values()))
+        write_spans(doc, self.spans_key, _resolve_overlaps(list(best.values())))
         return doc
 
     def _quoted(self, doc: Doc) -> List[Tuple[int, int, int]]:

@@ -17,6 +17,7 @@ from .ages import ADULT_AGE
 from .entities import DEFAULT_SPANS_KEY
 from .context import blank_context
 from .evidence import evidence_item, rejection
+from .spans import read_spans
 
 #: Missing-episode categories that count only beside another: a departure and a finding.
 SUPPORTING_MISSING = frozenset({"absent", "left", "returned"})
@@ -62,7 +63,7 @@ class SignalBuilder:
         register_extensions()
 
     def __call__(self, doc: Doc) -> Doc:
-        spans: List[Span] = list(doc.spans[self.spans_key])
+        spans: List[Span] = read_spans(doc, self.spans_key)
         contexts: List[Dict[str, Any]] = doc._.sg_context or [blank_context() for _ in spans]
         by_label: Dict[str, List[Tuple[Span, Dict[str, Any]]]] = {}
         for span, ctx in zip(spans, contexts):

@@ -17,6 +17,7 @@ from spacy.tokens import Doc
 
 from .entities import DEFAULT_SPANS_KEY
 from .evidence import evidence_item, rejection
+from .spans import read_spans
 
 PREVERBAL_CATEGORIES = frozenset({"baby", "nonverbal"})
 #: Voice that an adult can pass on as their own view of the child ("mum says he likes the buses").
@@ -41,7 +42,7 @@ class ChildVoice:
             Doc.set_extension("sg_voice", default=None)
 
     def __call__(self, doc: Doc) -> Doc:
-        spans = list(doc.spans[self.spans_key])
+        spans = read_spans(doc, self.spans_key)
         contexts = doc._.sg_context or []
         preverbal = self._has_preverbal_child(doc, spans, contexts)
         nonverbal = any(s.label_ == "CHILD" and s.kb_id_ == "nonverbal" for s in spans)
