@@ -57,3 +57,12 @@ def test_a_pattern_needing_no_word_is_always_run(nlp):
     anchored.add("number", [[{"LIKE_NUM": True}]])
     doc = nlp.make_doc("seen at 1400")
     assert anchored.could_match(doc) and len(anchored(doc)) == 1
+
+
+def test_windows_cover_each_anchor_and_merge_when_they_overlap():
+    from safeguard_nlp.components.anchored import _windows, pattern_length
+
+    assert _windows([5], 3, 100) == [(3, 8)]
+    assert _windows([1, 4, 20], 3, 22) == [(0, 7), (18, 22)]
+    assert pattern_length([{"LOWER": "a"}, {"IS_ALPHA": True, "OP": "?"}, {"LOWER": "b", "OP": "!"}]) == 2
+    assert pattern_length([{"LOWER": "a"}, {"IS_ALPHA": True, "OP": "*"}]) is None

@@ -1,11 +1,13 @@
-"""A token ``Matcher`` that is only run on records holding the words its patterns need.
+"""A token ``Matcher`` that is only run where its patterns' words are.
 
 spaCy's ``Matcher`` reads every token of a record as a Python ``Token`` object,
 whatever its patterns are: about 1.3 µs a token, over 100 µs for an 80-word
 narrative, however rarely the patterns match. Most of a lexicon's token
 patterns name words they cannot match without ("before ... left", "not
-missing."), so a record lacking one of them is skipped, with the same matches
-as running the ``Matcher`` (a test compares the two).
+missing."), so a record lacking one of them is skipped, and on a record that
+has them the ``Matcher`` reads only the stretches around those words, as long
+as the longest pattern each side. The matches are the same as running the
+``Matcher`` over the whole record (a test compares the two).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from spacy.vocab import Vocab
 _WORD_KEYS = ("LOWER", "ORTH", "TEXT")
 #: Quantifiers that still make a token required (no quantifier, or "one or more").
 _REQUIRED_OPS = (None, "1", "+")
+#: Quantifiers that let a pattern's length be counted (each token once at most).
+_BOUNDED_OPS = (None, "1", "?", "!")
 
 
 def required_words(pattern: List[Dict[str, Any]]) -> List[FrozenSet[str]]:
@@ -49,6 +53,13 @@ def required_words(pattern: List[Dict[str, Any]]) -> List[FrozenSet[str]]:
     return out
 
 
+def pattern_length(pattern: List[Dict[str, Any]]) -> Optional[int]:
+    """The most tokens the pattern can match, or None when a quantifier lets it grow."""
+    if any(token.get("OP") not in _BOUNDED_OPS for token in pattern):
+        return None
+    return sum(token.get("OP") != "!" for token in pattern)
+
+
 class AnchoredMatcher:
     """A ``Matcher`` run only on a record that has, for some pattern, one of the words of each token it needs."""
 
@@ -57,6 +68,8 @@ class AnchoredMatcher:
         self.matcher = Matcher(vocab, validate=validate)
         #: Per pattern, the hashes of the lower-case words each required token may be; None: the pattern needs no word.
         self._needs: List[Optional[List[FrozenSet[int]]]] = []
+        #: The longest any pattern can match; None when one can grow without bound.
+        self._longest: Optional[int] = 0
 
     def __len__(self) -> int:
         return len(self.matcher)
@@ -67,14 +80,43 @@ class AnchoredMatcher:
         for pattern in patterns:
             needs = [frozenset(strings.add(w) for w in words) for words in required_words(pattern)]
             self._needs.append(needs or None)
+            length = pattern_length(pattern)
+            self._longest = None if length is None or self._longest is None else max(self._longest, length)
 
     def could_match(self, doc: Doc) -> bool:
+        return self._anchors(doc) != []
+
+    def _anchors(self, doc: Doc) -> Optional[List[int]]:
+        """Token positions every match holds one of ([] when nothing can match), or None when any position may."""
         if not self._needs:
-            return False
+            return []
         if any(needs is None for needs in self._needs):
-            return True
-        lowers = set(doc.to_array(LOWER).tolist())
-        return any(all(not lowers.isdisjoint(words) for words in needs) for needs in self._needs)
+            return None
+        lowers = doc.to_array(LOWER).tolist()
+        present = set(lowers)
+        # Each match holds a token of its pattern's first required word set.
+        firsts = set().union(*(needs[0] for needs in self._needs if all(not present.isdisjoint(words) for words in needs)))
+        return [i for i, lower in enumerate(lowers) if lower in firsts]
 
     def __call__(self, doc: Doc) -> List[Tuple[int, int, int]]:
-        return self.matcher(doc) if self.could_match(doc) else []
+        anchors = self._anchors(doc)
+        if anchors == []:
+            return []
+        if anchors is None or self._longest is None:
+            return self.matcher(doc)
+        out: List[Tuple[int, int, int]] = []
+        for start, end in _windows(anchors, self._longest, len(doc)):
+            out.extend((key, start + s, start + e) for key, s, e in self.matcher(doc[start:end]))
+        return out
+
+
+def _windows(anchors: List[int], reach: int, n: int) -> List[Tuple[int, int]]:
+    """The stretches within ``reach`` tokens of an anchor (its own token included), overlapping ones merged."""
+    out: List[Tuple[int, int]] = []
+    for a in anchors:
+        start, end = max(0, a - reach + 1), min(n, a + reach)
+        if out and start < out[-1][1]:
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
