@@ -878,3 +878,33 @@ def test_cash_a_child_cannot_account_for(nlp):
 
 def test_missing_a_dose_is_no_feeling(nlp):
     assert not flags(nlp, "Leo (10) missed his evening dose and was sick at school.")["child_voice"]
+
+
+# -- tenth round (tuned on the eighth new batch, scored once before it joined train) --------------------
+
+
+@pytest.mark.parametrize("text", [
+    "Chloe (15) told her teacher her boyfriend Kyle who is 22 slapped her on Saturday.",
+    "15YO FEMALE LOCATED AT THE FLAT OF HER 'BOYFRIEND' REECE ALDOUS AGED 23. ALDOUS ARRESTED FOR ASSAULT.",
+])
+def test_an_adult_partners_violence_to_a_child_under_16_is_not_da(nlp, text):
+    s = flags(nlp, text)
+    assert not s["domestic_abuse"] and "sexual_exploitation" in s["risk_factors"]
+
+
+@pytest.mark.parametrize("text", [
+    "Kai (15) located in a flat with cannabis wraps and cash on him.",
+    "Warrant executed. Cannabis grow of 40 plants in the loft. Two children (4 and 6) asleep.",
+    "Mum says police think Jay (14) is running drugs for a line.",
+])
+def test_drugs_held_grown_or_run_are_not_the_childs_use(nlp, text):
+    assert "substance_misuse" not in flags(nlp, text)["risk_factors"]
+
+
+def test_two_phones_and_wraps_are_criminal_exploitation(nlp):
+    for text in ("Kai (15) came home with 2 phones.", "Kai (15) came home with wraps in his bag."):
+        assert "criminal_exploitation" in flags(nlp, text)["risk_factors"]
+
+
+def test_a_threat_to_kill_is_abuse(nlp):
+    assert flags(nlp, "Mum (29) says her ex partner told her he will kill her if she calls police. Chn (3) asleep.")["domestic_abuse"]

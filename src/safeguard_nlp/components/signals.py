@@ -7,7 +7,7 @@ signal, every span weighed: accepted ones and those discarded, with why).
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -108,10 +108,9 @@ class SignalBuilder:
             evidence["risk_factors"].append(evidence_item(span, ctx, reason is None, reason or "risk factor of the child"))
 
         ages_by_mention = _ages_by_mention(doc)
-        if mentioned:
-            self._adult_partner_of_child(doc, by_label, ages_by_mention, evidence["risk_factors"])
+        child_partners = self._adult_partner_of_child(doc, by_label, ages_by_mention, evidence["risk_factors"]) if mentioned else set()
 
-        self._domestic_abuse(doc, by_label, ages_by_mention, evidence["domestic_abuse"])
+        self._domestic_abuse(doc, by_label, ages_by_mention, evidence["domestic_abuse"], child_partners)
 
         self._referral(by_label, evidence["referral"])
 
@@ -244,9 +243,12 @@ class SignalBuilder:
             items.append(evidence_item(span, ctx, reason is None, reason or "referral made", **extra))
 
     @staticmethod
-    def _adult_partner_of_child(doc: Doc, by_label, by_mention: Dict[str, int], items: List[Dict[str, Any]]) -> None:
+    def _adult_partner_of_child(doc: Doc, by_label, by_mention: Dict[str, int], items: List[Dict[str, Any]]) -> Set[str]:
         """A boyfriend or girlfriend stated to be 18 or over, of a child under 16, is an adult associate and an
-        older partner ("her boyfriend Marcus (22)")."""
+        older partner ("her boyfriend Marcus (22)"). Returns the names given to that partner ("marcus"), whose
+        violence to the child is exploitation or child abuse, not domestic abuse."""
+        found: Set[str] = set()
+        named = {s.start: s for s, _ in by_label.get("ADULT", []) if s.kb_id_ in ("named", "by_age")}
         pronouns = {s.end: c for s, c in by_label.get("PRONOUN", [])}
         children = {s.end: c for s, c in by_label.get("CHILD", [])}
         for span, ctx in by_label.get("ADULT", []):
@@ -270,9 +272,20 @@ class SignalBuilder:
                 for category, what in (("risky_associates", "an adult associate"), ("sexual_exploitation", "an older partner of a child under 16")):
                     items.append(evidence_item(span, ctx, True, f"a child's {span.text.lower()} aged {min(ages)}: {what}",
                                                category=category, rule="signals.adult_partner_of_child"))
+                # "her boyfriend Kyle", "HER 'BOYFRIEND' REECE ALDOUS": the names that follow the word. (Not the word
+                # itself: mum's boyfriend may be in the record too.)
+                k = span.end
+                while k < len(doc) and (doc[k].text in QUOTE_MARKS or k in named):
+                    if k in named:
+                        found.add(named[k].text.lower())
+                        k = named[k].end
+                    else:
+                        k += 1
+        return found
 
     @staticmethod
-    def _domestic_abuse(doc: Doc, by_label, ages: Dict[str, int], items: List[Dict[str, Any]]) -> None:
+    def _domestic_abuse(doc: Doc, by_label, ages: Dict[str, int], items: List[Dict[str, Any]],
+                        child_partners: Set[str] = frozenset()) -> None:
         """Abuse between people aged 16+ who are personally connected.
 
         An explicit cue ("domestic", "DASH", "coercive control") decides unless
@@ -341,6 +354,8 @@ class SignalBuilder:
             connected = agent is not None and (
                 agent.kb_id_ in CONNECTED or (agent.kb_id_ in PARTIES and ctx.get("clause") in partner_clauses)
             )
+            if reason is None and agent is not None and agent.text.lower() in child_partners:
+                reason = f"done by the adult partner of a child under {DA_MIN_AGE} (exploitation or child abuse, not DA)"
             if reason is None and not connected:
                 reason = "not done by a partner, ex-partner or relative"
             if reason is None and not partner_named and len(connected_adults - {(agent.start, agent.end)}) == 0:
