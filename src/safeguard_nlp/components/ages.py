@@ -183,11 +183,9 @@ class AgeFinder:
         lower = text.lower()
         for rule_id, regex, unit in AGE_REGEXES:
             if regex.pattern.startswith(_ANCHOR):
-                hits = (regex.match(text, pos) for pos in starts)
-                matches = [h for h in hits if h is not None]
+                matches = _matches_at(regex, text, starts)
             elif rule_id in _LED_BY:
-                hits = (regex.match(text, pos) for pos in _lead_positions(text, starts, _LED_BY[rule_id]))
-                matches = [h for h in hits if h is not None]
+                matches = _matches_at(regex, text, _lead_positions(text, starts, _LED_BY[rule_id]))
             elif rule_id in _NEEDS and not any(w in lower for w in _NEEDS[rule_id]):
                 continue
             else:
