@@ -908,3 +908,20 @@ def test_two_phones_and_wraps_are_criminal_exploitation(nlp):
 
 def test_a_threat_to_kill_is_abuse(nlp):
     assert flags(nlp, "Mum (29) says her ex partner told her he will kill her if she calls police. Chn (3) asleep.")["domestic_abuse"]
+
+
+# -- eleventh round (tuned on the ninth new batch, scored once before it joined dev) ------------------
+
+
+def test_a_given_name_opening_a_sentence_then_a_bare_age(nlp):
+    s = flags(nlp, "Paeds ED 21:30. Lola 11 brought in by police with a split lip.")
+    assert s["child_ages"] == [11] and s["child_injury"]
+
+
+def test_refused_does_not_negate_what_someone_else_did_next(nlp):
+    s = flags(nlp, "Dad (35) said his ex partner came round, when he refused she punched him in the face. Chn (8) at school.")
+    assert s["domestic_abuse"]
+
+
+def test_the_records_own_not_da_under_the_definition(nlp):
+    assert not flags(nlp, "Logged as DA but IP is 15 so not DA under the definition. Boyfriend (21) slapped her.")["domestic_abuse"]

@@ -346,8 +346,9 @@ class AgeFinder:
                 and not self._name_token(last) and last.i not in self._mention_tokens)
 
     def _opens_with_full_name(self, doc: Doc, name: Optional[Span]) -> bool:
-        """A listed given name and a surname, right before the age, at the start of the record or a sentence."""
-        if name is None or len(name) != 2 or name[0].lower_ not in self.given_names:
+        """A listed given name (and a surname), right before the age, at the start of the record or a sentence
+        ("Grace Whitfield 13 left home", "Lola 11 brought in by police")."""
+        if name is None or len(name) > 2 or name[0].lower_ not in self.given_names:
             return False
         k = name.start - 1
         return k < 0 or doc[k].text in (".", "-", ":", "\n") or doc[k].is_space

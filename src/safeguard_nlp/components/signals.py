@@ -37,7 +37,7 @@ OWNER_PRONOUNS = frozenset({"her", "his", "their"})
 #: Context cues by which a record says there is no missing episode in it.
 MISSING_VERDICT_CUES = frozenset({"neg.missing_decision", "neg.missing_verdict", "neg.missing_verdict_short"})
 #: The context cue by which a record says it is not domestic abuse ("not DA", "logged in error").
-DA_VETO_CUE = "neg.da_definition"
+DA_VETO_CUES = frozenset({"neg.da_definition", "neg.da_definition_within"})
 #: Adult mentions who can be a party to domestic abuse ("named" people are judged by their words' category when introduced).
 CONNECTED = frozenset({"parent", "partner", "relative", "by_age", "named"})
 #: Parties ("IP", "suspect", "male") count as connected when a partner or relative is named beside them.
@@ -296,7 +296,7 @@ class SignalBuilder:
         """
         people = {(s.start, s.end): (s, c) for lab in ("CHILD", "ADULT", "PRONOUN") for s, c in by_label.get(lab, [])}
         acts = by_label.get("DA_VIOLENCE", [])
-        vetoed = any(cue["rule"] == DA_VETO_CUE for _, c in by_label.get("DOMESTIC_ABUSE", []) for cue in c["cues"])
+        vetoed = any(cue["rule"] in DA_VETO_CUES for _, c in by_label.get("DOMESTIC_ABUSE", []) for cue in c["cues"])
         connected_adults = {(s.start, s.end) for s, c in by_label.get("ADULT", []) if s.kb_id_ in CONNECTED and not c["negated"]}
         partner_named = any(not c["negated"] for _, c in by_label.get("PARTNER", []))
 
