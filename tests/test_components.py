@@ -925,3 +925,9 @@ def test_refused_does_not_negate_what_someone_else_did_next(nlp):
 
 def test_the_records_own_not_da_under_the_definition(nlp):
     assert not flags(nlp, "Logged as DA but IP is 15 so not DA under the definition. Boyfriend (21) slapped her.")["domestic_abuse"]
+
+
+def test_whoever_has_children_is_grown_up(nlp):
+    s = flags(nlp, "Call from gran. Her daughter Lisa came home drunk and her brother Craig (31) slapped Lisa across the face. "
+                   "Lisa's children Sophie (9) and Alfie (6) were upstairs.")
+    assert s["domestic_abuse"] and s["child_ages"] == [6, 9]

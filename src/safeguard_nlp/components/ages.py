@@ -71,6 +71,9 @@ AGE_REGEXES: List[Tuple[str, "re.Pattern[str]", str]] = [
     ("age.comma_after_person", re.compile(r"(?<=[A-Za-z]),\s*(?P<n>\d{1,2})\b(?![/:.,]\d|\s*(?:hrs|am|pm|%|mins?|minutes|times|x\b|officers|calls|days|weeks|months|years|yrs))", re.I), "years_attached"),
 ]
 
+#: A person's children, named after a possessive ("Lisa's children").
+OFFSPRING_WORDS = frozenset({"son", "sons", "daughter", "daughters", "children", "chn", "kids", "baby", "babies", "grandson",
+                             "granddaughter", "grandchildren", "stepson", "stepdaughter", "child"})
 #: Words that make a relation word a grown-up ("adult son", "grown up daughter").
 GROWN_UP_WORDS = frozenset({"adult", "grown", "grown-up"})
 #: Surnames with an apostrophe ("O'Neill", "D'Souza"), which are not alphabetic to spaCy.
@@ -414,6 +417,12 @@ class AgeFinder:
                     names.setdefault(tok.lower_, "CHILD")
                     if tok.text.islower():
                         self._lower_names.add(tok.lower_)
+        # "Lisa's children Sophie (9) and Alfie (6)": whoever has children is grown up, whatever word named them
+        # ("her daughter Lisa"); a stated age still wins.
+        for person in people:
+            if (person.start >= 2 and doc[person.start - 1].lower_ in ("'s", "’s") and person.label_ == "CHILD"
+                    and person[-1].lower_ in OFFSPRING_WORDS and self._looks_like_name(doc[person.start - 2])):
+                names[doc[person.start - 2].lower_] = "ADULT"
         for age in ages:
             label = "CHILD" if max(age["values"]) < ADULT_AGE else "ADULT"
             span = doc[age["token_start"] : age["token_end"]]
