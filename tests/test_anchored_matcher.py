@@ -64,5 +64,15 @@ def test_windows_cover_each_anchor_and_merge_when_they_overlap():
 
     assert _windows([5], 3, 100) == [(3, 8)]
     assert _windows([1, 4, 20], 3, 22) == [(0, 7), (18, 22)]
-    assert pattern_length([{"LOWER": "a"}, {"IS_ALPHA": True, "OP": "?"}, {"LOWER": "b", "OP": "!"}]) == 2
+    # ("!" takes a token too: any but the one it names.)
+    assert pattern_length([{"LOWER": "a"}, {"IS_ALPHA": True, "OP": "?"}, {"LOWER": "b", "OP": "!"}]) == 3
     assert pattern_length([{"LOWER": "a"}, {"IS_ALPHA": True, "OP": "*"}]) is None
+
+
+def test_a_negated_token_is_counted_in_the_reach(nlp):
+    pattern = [{"LOWER": "before"}, {"LOWER": "he", "OP": "!"}, {"IS_ALPHA": True}, {"IS_ALPHA": True}, {"LOWER": "left"}]
+    plain, anchored = Matcher(nlp.vocab), AnchoredMatcher(nlp.vocab)
+    plain.add("k", [pattern])
+    anchored.add("k", [pattern])
+    doc = nlp.make_doc("x y z before she had quietly left the house")
+    assert anchored(doc) == plain(doc) and len(plain(doc)) == 1

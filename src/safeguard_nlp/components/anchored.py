@@ -23,7 +23,7 @@ from spacy.vocab import Vocab
 _WORD_KEYS = ("LOWER", "ORTH", "TEXT")
 #: Quantifiers that still make a token required (no quantifier, or "one or more").
 _REQUIRED_OPS = (None, "1", "+")
-#: Quantifiers that let a pattern's length be counted (each token once at most).
+#: Quantifiers under which a pattern token matches at most one token ("!" still takes one: any but the one named).
 _BOUNDED_OPS = (None, "1", "?", "!")
 
 
@@ -57,7 +57,7 @@ def pattern_length(pattern: List[Dict[str, Any]]) -> Optional[int]:
     """The most tokens the pattern can match, or None when a quantifier lets it grow."""
     if any(token.get("OP") not in _BOUNDED_OPS for token in pattern):
         return None
-    return sum(token.get("OP") != "!" for token in pattern)
+    return len(pattern)
 
 
 class AnchoredMatcher:
