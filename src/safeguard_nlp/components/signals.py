@@ -322,22 +322,16 @@ class SignalBuilder:
 
         quotes = [(s, c) for s, c in by_label.get("QUOTE", []) if c["subject"] == "child" and c.get("subject_span")]
 
-        def target(span: Span) -> Optional[Tuple[Span, Dict[str, Any]]]:
+        def target(span: Span, clause: Any) -> Optional[Tuple[Span, Dict[str, Any]]]:
             # ("She said "Daddy hit me"": "me" in a child's words is the child.)
             if span.end < len(doc) and doc[span.end].lower_ in FIRST_PERSON_OBJECTS:
                 speaker = next((people.get(tuple(c["subject_span"])) for s, c in quotes if s.start <= span.start and span.end <= s.end), None)
                 if speaker is not None:
                     return speaker
             # ("slapped her daughter Chloe": not "her", whose daughter it is.)
-            after = [(s, c) for (a, b), (s, c) in people.items() if a >= span.end and a - span.end <= 4 and c.get("clause") == by_clause(span)
+            after = [(s, c) for (a, b), (s, c) in people.items() if a >= span.end and a - span.end <= 4 and c.get("clause") == clause
                      and not (s.label_ == "PRONOUN" and s.text.lower() in OWNER_PRONOUNS and b in starts)]
             return min(after, key=lambda x: x[0].start) if after else None
-
-        def by_clause(span: Span) -> Any:
-            for s, c in acts:
-                if s.start == span.start and s.end == span.end:
-                    return c.get("clause")
-            return None
 
         child_abuser = adult_abuser = False
         verdicts = []
@@ -361,7 +355,7 @@ class SignalBuilder:
             if reason is None and not partner_named and len(connected_adults - {(agent.start, agent.end)}) == 0:
                 reason = "no second adult partner or relative named: not between connected adults"
             if reason is None:
-                hit = target(span)
+                hit = target(span, ctx.get("clause"))
                 if hit is not None and hit[1]["subject"] == "child" and under_16(people.get((hit[0].start, hit[0].end), (None, None))[0], hit[1]):
                     reason = f"done to a child under {DA_MIN_AGE} (child abuse, not DA)"
             adult_abuser = adult_abuser or reason is None
