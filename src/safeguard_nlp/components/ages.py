@@ -18,7 +18,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from .. import resources
-from .entities import DEFAULT_SPANS_KEY, MENTION_LABELS, PERSON_LABELS, skip_back
+from .entities import DEFAULT_SPANS_KEY, MENTION_LABELS, PERSON_LABELS, linked_by
 from .spans import read_spans, write_spans
 
 ADULT_AGE = 18
@@ -579,9 +579,9 @@ def _initial(tok) -> bool:
 
 
 _COMPANION_DETERMINERS = frozenset({"her", "his", "their", "the", "a", "an", "both", "2", "two", "x2"})
+_COMPANION_LINKERS = frozenset({"with", "w", "w/", "and", "&", "+"})
 
 
 def _companion(doc: Doc, person: Span) -> bool:
     """"with daughter Ruby", "with her son": someone who came along with the one the note is about."""
-    k = skip_back(doc, person.start - 1, _COMPANION_DETERMINERS)
-    return k >= 0 and doc[k].lower_ in ("with", "w", "w/", "and", "&", "+")
+    return linked_by(doc, person, _COMPANION_LINKERS, _COMPANION_DETERMINERS)

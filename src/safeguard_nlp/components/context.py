@@ -30,7 +30,7 @@ from spacy.tokens import Doc, Span
 
 from .. import resources
 from .anchored import AnchoredMatcher
-from .entities import DEFAULT_SPANS_KEY, PERSON_LABELS, skip_back
+from .entities import DEFAULT_SPANS_KEY, PERSON_LABELS, linked_by, skip_back
 from .spans import read_spans
 
 CUE_TYPES = ("NEGATED", "HYPOTHETICAL", "HISTORICAL", "ABSENT", "PRESENT", "EXCLUDED", "PSEUDO", "TERMINATE")
@@ -517,7 +517,7 @@ class ContextAnnotator:
             if span.kb_id_ in OWNED_BY_AGENT:
                 # "Cannabis being smoked in flat by the adults": the one named after "by" in its stretch of sentence.
                 agent = [p for p in self._in_segment(after, span)
-                         if p[1].start - span.end <= LINKED_WINDOW and _linked_by(doc, p[1], PASSIVE_LINKERS)]
+                         if p[1].start - span.end <= LINKED_WINDOW and linked_by(doc, p[1], PASSIVE_LINKERS, _DETERMINERS)]
                 if agent:
                     return self._person_subject(agent[0], referents)
             if span.kb_id_ not in CHILD_SITUATIONS or span.id_ in OWNED_RISK_RULES:
@@ -803,15 +803,9 @@ def _unknown_name(tok) -> bool:
     return tok.is_alpha and len(text) > 1 and text[0].isupper() and text[1:].islower() and not tok.is_stop and not tok.is_sent_start
 
 
-def _linked_by(doc: Doc, person: Span, linkers: frozenset, past: frozenset = _DETERMINERS) -> bool:
-    """One of ``linkers`` stands before the person, past any of ``past`` ("by the adults")."""
-    k = skip_back(doc, person.start - 1, past)
-    return k >= 0 and doc[k].lower_ in linkers
-
-
 def _accompanies(doc: Doc, person: Span) -> bool:
     """"attended with his foster carer", "found by a member of public": a companion or finder, not the one hurt."""
-    return _linked_by(doc, person, COMPANION_LINKERS, _DETERMINERS | TITLES | _QUANTIFIERS)
+    return linked_by(doc, person, COMPANION_LINKERS, _DETERMINERS | TITLES | _QUANTIFIERS)
 
 
 def _past_reporters(doc: Doc, people: List[Tuple[int, Span]], keep_child: bool = False,

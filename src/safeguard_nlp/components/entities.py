@@ -186,6 +186,12 @@ def skip_back(doc: Doc, i: int, words: Iterable[str], reach: Optional[int] = Non
     return k
 
 
+def linked_by(doc: Doc, person: Span, linkers: Iterable[str], past: Iterable[str]) -> bool:
+    """One of ``linkers`` stands before the person, past any of ``past`` ("with his foster carer", "by the adults")."""
+    k = skip_back(doc, person.start - 1, past)
+    return k >= 0 and doc[k].lower_ in linkers
+
+
 def _resolve_overlaps(spans: List[Span]) -> List[Span]:
     """Within a label and category (and across person labels), keep the longest of overlapping spans."""
     spans.sort(key=lambda s: (s.start - s.end, s.start))
