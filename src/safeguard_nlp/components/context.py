@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 import srsly
 from spacy import util
@@ -649,20 +649,8 @@ class ContextAnnotator:
         # the centre of attention: "Keeley ... She said ... She met Zee through a friend's story. She ...").
         named: List[Tuple[Span, Span]] = []
         # (Each person's gender and company, worked out once: every pronoun weighs everyone named before it.)
-        genders: Dict[Tuple[int, int], Optional[str]] = {}
-        along: Dict[Tuple[int, int], bool] = {}
-
-        def gender(p: Span) -> Optional[str]:
-            key = (p.start, p.end)
-            if key not in genders:
-                genders[key] = self._gender(p)
-            return genders[key]
-
-        def accompanies(w: Span) -> bool:
-            key = (w.start, w.end)
-            if key not in along:
-                along[key] = _accompanies(w.doc, w)
-            return along[key]
+        gender = _per_mention(self._gender)
+        accompanies = _per_mention(lambda w: _accompanies(w.doc, w))
 
         for idx, span in people:
             if span.label_ != PRONOUN_LABEL:
@@ -828,6 +816,19 @@ def _past_reporters(doc: Doc, people: List[Tuple[int, Span]], keep_child: bool =
             break
         k = n
     return people[k:]
+
+
+def _per_mention(fn: Callable[[Span], Any]) -> Callable[[Span], Any]:
+    """``fn``, worked out once per mention (by its token bounds) for as long as the returned function lives."""
+    cache: Dict[Tuple[int, int], Any] = {}
+
+    def get(span: Span) -> Any:
+        key = (span.start, span.end)
+        if key not in cache:
+            cache[key] = fn(span)
+        return cache[key]
+
+    return get
 
 
 def _past_bracket(doc: Doc, k: int) -> int:
