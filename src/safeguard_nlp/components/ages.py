@@ -217,7 +217,7 @@ class AgeFinder:
                         continue
                     person = None
                 if rule_id == "age.number_after_full_name":
-                    if not self._opens_with_full_name(doc, name):
+                    if not self._name_opens_sentence(doc, name):
                         continue
                     person = None
                 # "Mum present with Ellis (6)": a name right before the age, past the person, is closer than mum;
@@ -348,7 +348,7 @@ class AgeFinder:
                 and first.lower_ in self.given_names and (first.text.islower() == last.text.islower())
                 and not self._name_token(last) and last.i not in self._mention_tokens)
 
-    def _opens_with_full_name(self, doc: Doc, name: Optional[Span]) -> bool:
+    def _name_opens_sentence(self, doc: Doc, name: Optional[Span]) -> bool:
         """A listed given name (and a surname), right before the age, at the start of the record or a sentence
         ("Grace Whitfield 13 left home", "Lola 11 brought in by police")."""
         if name is None or len(name) > 2 or name[0].lower_ not in self.given_names:
