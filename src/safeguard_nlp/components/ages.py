@@ -170,7 +170,9 @@ class AgeFinder:
         people = [s for s in group if s.label_ in PERSON_LABELS]
         head = text[:400]
         self._caps = head.upper() == head and any(c.isalpha() for c in head)
-        self._mention_tokens = {i for s in group if s.label_ in MENTION_LABELS for i in range(s.start, s.end)}
+        #: Tokens a rule has matched as a mention: never a name, and never taken by a named person's mention.
+        self._occupied = frozenset(i for s in group if s.label_ in MENTION_LABELS for i in range(s.start, s.end))
+        self._mention_tokens = set(self._occupied)
         if self._caps:
             # "MUM STATES KAI (7)": in capitals a speech verb looks like a name; no word a rule has matched is one.
             self._mention_tokens |= {i for s in group if s.label_ in NOT_NAME_LABELS for i in range(s.start, s.end)}
@@ -503,7 +505,7 @@ class AgeFinder:
             if label and s.label_ in PERSON_LABELS:
                 s = Span(doc, s.start, s.end, label=label, kb_id="by_age", span_id=s.id_)
             out.append(s)
-        occupied = {i for s in group if s.label_ in MENTION_LABELS for i in range(s.start, s.end)}
+        occupied = self._occupied
         if names:
             wanted = {self._strings.add(n): n for n in names}
             # "a mark on Jaydens left cheek": a child's possessive typed without its apostrophe is the same child
