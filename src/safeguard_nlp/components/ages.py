@@ -18,7 +18,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from .. import resources
-from .entities import DEFAULT_SPANS_KEY, MENTION_LABELS, PERSON_LABELS, linked_by
+from .entities import DEFAULT_SPANS_KEY, MENTION_LABELS, PERSON_LABELS, TITLES, linked_by
 from .spans import read_spans, write_spans
 
 ADULT_AGE = 18
@@ -26,7 +26,7 @@ ADULT_AGE = 18
 _AGE_STOPS = frozenset({".", "!", "?", ";", "|"})
 #: Words before a span of weeks or months that make it a duration ("for 2/52", "f/u 4/52", "review 6/12").
 DURATION_WORDS = frozenset({"for", "over", "past", "last", "next", "within", "after", "since", "every", "f/u", "fu", "review",
-                            "rv", "reviewed", "by", "x", "lasting", "ago", "until", "till", "each", "per", "u"})
+                            "rv", "reviewed", "by", "x", "lasting", "ago", "until", "till", "each", "per", "u", "v"})
 
 #: Words after a span of weeks or months that make it a duration ("3/52 ago").
 DURATION_AFTER_WORDS = frozenset({"ago", "later", "previously", "prior", "earlier", "before"})
@@ -86,6 +86,8 @@ NOT_NAME_LABELS = frozenset({"VOICE", "MISSING", "REFERRAL", "DA_VIOLENCE", "DEM
 SCHOOL_YEAR_BEFORE = re.compile(r"\((?:\s*\d{1,2}\s*,)?\s*(?i:y|yr|year)\s*\d{1,2}\b[^()]{0,20}\)")
 #: "kian y10 in today", "Kian Y10", "Kayden, Y8": a school year straight after a name, without brackets.
 SCHOOL_YEAR_BARE = re.compile(r"(?:(?<=[A-Za-z] )|(?<=[A-Za-z], ))(?i:y|yr)\s?\d{1,2}\b")
+#: "Chloe is in Y8", "Noah is in reception": a pupil's class after the copula.
+SCHOOL_YEAR_IS = re.compile(r"(?<=[A-Za-z] )(?i:is|was)\s+(?i:in)\s+(?:(?i:y|yr|year)\s?\d{1,2}\b|(?i:reception)\b)")
 SCHOOL_YEAR_AFTER = re.compile(r"\b(?:Y|YR|Yr|Year)\s?\d{1,2}\b(?=\s+[A-Z])")
 #: Where a number (digits or a word) starts: the age regexes that begin with one are tried only there.
 _FIRST_LETTERS = "".join(sorted({w[0] for w in _NUMBER_WORDS}))
@@ -213,6 +215,20 @@ class AgeFinder:
                     continue
                 person = self._attach(span, people, unit)
                 name = self._name_before(doc, span)
+                if (rule_id in ("age.is_number", "age.is_months") and span.start > 1 and doc[span.start - 1].lower_ in ("she", "he")
+                        and (doc[span.start - 2].text in (",", ".") or doc[span.start - 2].lower_ == "and" or (
+                            doc[span.start - 2].lower_ in ("says", "said", "states", "stated")
+                            and (doc[span.start - 3].lower_ == "and" or self._name_token(doc[span.start - 3]))))):
+                    # "I saw Chantelle at 1400, she is 15": the name the pronoun opening its clause stands for, not
+                    # the person before it (but "who said he was 16" is someone else, met online).
+                    named = self._name_earlier_in_sentence(doc, span.start - 1)
+                    if named is not None:
+                        person, name = None, named
+                if (rule_id == "age.number_after_name" and person is not None and name is None
+                        and person.end < span.start and doc[span.start - 1].lower_ not in ("and", "&", "or")):
+                    # "I arrived at Flat 2, 8 Harrow Lane", "spoken to by DSL Mon period 2, no concerns": a number
+                    # after a word that is no name, away from the person, is nobody's age (but "Both boys, 4 and 2").
+                    continue
                 if unit == "months_attached":
                     # Only a name right before it: "in care 18 months" is how long, not how old.
                     if name is None:
@@ -358,6 +374,15 @@ class AgeFinder:
         k = name.start - 1
         return k < 0 or doc[k].text in (".", "-", ":", "\n") or doc[k].is_space
 
+    def _name_earlier_in_sentence(self, doc: Doc, k: int) -> Optional[Span]:
+        """The nearest name before token ``k`` in its sentence, or None."""
+        i = k - 1
+        while i >= 0 and k - i <= 15 and doc[i].text not in (".", "!", "?", "\n") and not doc[i].is_space:
+            if self._name_token(doc[i]) and not (i > 0 and doc[i - 1].lower_ in TITLES):
+                return doc[i : i + 1]
+            i -= 1
+        return None
+
     def _surname_after_given(self, doc: Doc, j: int) -> bool:
         """"Chloe Ward (12)", "Mia Hall": a surname that is also a word ("ward", "hall") after a listed given name."""
         tok = doc[j]
@@ -408,6 +433,8 @@ class AgeFinder:
                     names.setdefault(after[0].lower_, "CHILD")
         years = [(m, True) for m in SCHOOL_YEAR_BEFORE.finditer(self._text)] if "(" in self._text else []
         years += [(m, False) for m in _matches_at(SCHOOL_YEAR_AFTER, self._text, _year_positions(self._text, self._starts, _YEAR_WORDS))]
+        if " in " in self._text or " IN " in self._text:
+            years += [(m, True) for m in SCHOOL_YEAR_IS.finditer(self._text)]
         years += [(m, True) for m in _matches_at(SCHOOL_YEAR_BARE, self._text, _year_positions(self._text, self._starts, _BARE_YEAR_WORDS))]
         for m, before in years:
             span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
@@ -429,6 +456,8 @@ class AgeFinder:
             label = "CHILD" if max(age["values"]) < ADULT_AGE else "ADULT"
             span = doc[age["token_start"] : age["token_end"]]
             name = self._name_before(doc, span)
+            if name is None and age["name"] is not None and age["person"]:
+                name = doc[age["person"][0] : age["person"][1]]
             for tok in name if name is not None else ():
                 if tok.is_alpha:
                     names[tok.lower_] = label
@@ -514,6 +543,11 @@ class AgeFinder:
                            if names[n] == "CHILD" and len(n) > 2 and not n.endswith("s") and n + "s" not in names})
             for i, lower in enumerate(doc.to_array("LOWER").tolist()):
                 if lower in wanted and i not in occupied and (doc[i].text[0].isupper() or wanted[lower] in self._lower_names):
+                    before = doc[i - 1] if i > 0 else None
+                    if (before is not None and before.lower_ in self.given_names and names.get(before.lower_) != names[wanted[lower]]
+                            and before.text[:1].isupper() and wanted[lower] not in self.given_names):
+                        # "Child 1 Bella FROST ... Mum Leanne FROST answered": a family's surname after another's given name.
+                        continue
                     kind = "professional" if wanted[lower] in self._professional_names else "named"
                     rule = "age.named_person" if doc[i].lower_ == wanted[lower] else "age.named_possessive"
                     out.append(Span(doc, i, i + 1, label=names[wanted[lower]], kb_id=kind, span_id=rule))

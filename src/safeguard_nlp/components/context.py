@@ -29,14 +29,16 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from .. import resources
+from .ages import ADULT_AGE
 from .anchored import AnchoredMatcher
-from .entities import DEFAULT_SPANS_KEY, PERSON_LABELS, linked_by, skip_back
+from .entities import DEFAULT_SPANS_KEY, PERSON_LABELS, TITLES, linked_by, skip_back
 from .spans import read_spans
 
 CUE_TYPES = ("NEGATED", "HYPOTHETICAL", "HISTORICAL", "ABSENT", "PRESENT", "EXCLUDED", "PSEUDO", "TERMINATE")
 DIRECTIONS = ("forward", "backward", "both")
 PATTERNS_RESOURCE = "context.jsonl"
 GENDER_RESOURCE = "gender.jsonl"
+SUBJECTLESS_RESOURCE = "subjectless.jsonl"
 SUBJECT_PRONOUNS = frozenset({"he", "she", "they", "s/he", "he's", "she's"})
 #: Pronouns that name an owner or an object, never who did or said something ("her college").
 NON_AGENT_PRONOUNS = frozenset({"his", "her", "hers", "their", "them", "him", "its"})
@@ -100,8 +102,6 @@ SUBJECT_LABELS = frozenset({"CHILD", "ADULT", "PRONOUN", "INJURY", "MISSING", "R
                             "DEMEANOUR", "DA_VIOLENCE", "DOMESTIC_ABUSE"})
 
 
-#: Titles before a name ("found by Mr Davies").
-TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "pc", "ps", "dc", "sgt", "insp", "nurse", "sister"})
 #: Words that stand for a thing just named ("... but it has since faded").
 ANAPHORS = frozenset({"it", "this", "these", "they", "both", "all", "which", "that"})
 #: Words by which a mention is another of its kind, not the one named before ("a new bruise").
@@ -165,6 +165,7 @@ class ContextAnnotator:
         self.entities_component = entities_component
         self.subject_window = subject_window
         self.gender = {w: g["gender"] for g in resources.read_jsonl(GENDER_RESOURCE) for w in g["words"]}
+        self.subjectless_openers = frozenset(w for entry in resources.read_jsonl(SUBJECTLESS_RESOURCE) for w in entry["words"])
         if not Doc.has_extension("sg_context"):
             Doc.set_extension("sg_context", default=None)
         self.clear()
@@ -245,13 +246,16 @@ class ContextAnnotator:
         people = [(i, spans[i]) for i, (_, _, label) in enumerate(bounds)
                   if label in PERSON_LABELS or (label == PRONOUN_LABEL and not contexts[i]["excluded"])]
         self._segment = _segments(doc, clause)
+        self._subjectless = _subjectless_openers(doc, sentence, self.subjectless_openers)
         self._person_tokens = {t for _, s in people if s.label_ in PERSON_LABELS for t in range(s.start, s.end)}
         self._text_of = {(s.start, s.end): s.text.lower() for _, s in people}
         self._name_gender = self._names_gender(doc, people)
         self._violence = {t for s in spans if s.label_ == "DA_VIOLENCE" and s.kb_id_ == "physical" for t in range(s.start, s.end)}
         referents = self._resolve_pronouns(people, sentence)
+        # ("chloe 19yo not returned home ... chloes son (2) is staying with his father": a child elsewhere is
+        # no one a record's unplaced words can be about.)
         has_child = any(
-            b[2] == "CHILD" and not c["negated"] and not c["hypothetical"] for b, c in zip(bounds, contexts)
+            b[2] == "CHILD" and not c["negated"] and not c["hypothetical"] and not c["absent"] for b, c in zip(bounds, contexts)
         )
         self._lower = {i: self._text_of[(s.start, s.end)] for i, s in people}
         self._by_sentence: Dict[int, List[Tuple[int, Span]]] = {}
@@ -302,6 +306,12 @@ class ContextAnnotator:
         if not placed or not all(c["subject"] == "adult" for c in placed):
             return
         stated = {(s.start, s.end) for s in spans if s.label_ == "ADULT" and s.kb_id_ in ("named", "by_age")}
+        # "missing female Kirsty DAVIES (34)": a word for an adult that their name follows, or that their age is given to.
+        generic = {(s.start, s.end) for s in spans if s.label_ == "ADULT" and s.kb_id_ == "generic"}
+        stated |= {(a.start, a.end) for a, b in zip(spans, spans[1:])
+                   if (a.start, a.end) in generic and b.label_ == "ADULT" and b.kb_id_ == "named" and b.start == a.end}
+        stated |= {tuple(age["person"]) for age in spans[0].doc._.sg_ages or []
+                   if age["person"] and tuple(age["person"]) in generic and min(age["values"]) >= ADULT_AGE} if spans else set()
         # "adult MISPER", "missing adult": the record says in so many words that an adult is missing.
         near = {t for b, _ in missing for t in range(b[0] - 1, b[1] + 1)}
         stated |= {(s.start, s.end) for s in spans if s.label_ == "ADULT" and s.kb_id_ == "generic"
@@ -449,7 +459,13 @@ class ContextAnnotator:
                 hurt = [p for p in (segment or before) if self._victim(doc, p[1])]
                 if hurt:
                     return self._person_subject(hurt[-1], referents)
-                return self._person_subject(_past_reporters(doc, segment or before)[0], referents)
+                chosen = _past_reporters(doc, segment or before)[0]
+                if segment and _reports(doc, chosen[1]):
+                    # "Kofi (9) getting changed, Mr Reid noticed red welts": all in its stretch only saw it.
+                    rest = [p for p in before if p not in segment and p[1].label_ != PRONOUN_LABEL]
+                    if rest:
+                        chosen = _past_reporters(doc, rest)[0]
+                return self._person_subject(chosen, referents)
             # No one before it in its sentence: the first one after it ("Fresh cuts to both forearms, Jade declined to
             # say"), passing over one who only reports it ("BURN TO R HAND, MUM STATES HE GRABBED ...").
             later = [p for p in after if p[1].kb_id_ != "professional" and not _accompanies(doc, p[1])
@@ -462,6 +478,10 @@ class ContextAnnotator:
             lay = [p for p in people if p[1].end <= span.start and p[1].kb_id_ not in BYSTANDER_KINDS and not _accompanies(doc, p[1])
                    and (p[1].label_ != PRONOUN_LABEL or lower[p[0]] in SUBJECT_PRONOUNS)]
             previous = [p for p in lay if sentence[p[1].start] == sentence[span.start] - 1]
+            if previous and sentence[span.start] - 1 in self._subjectless:
+                # "Located by patrol with 2 older males. Fresh scratches ...": not the finder or the company.
+                previous = self._centre([(p[1], p) for p in lay], sentence)
+                previous = [x[1] for x in previous]
             # The one the violence was done to ("... hit Connor across the legs. Red welts visible to both thighs").
             # ("... dad hit him with his belt. Red welts ...": "him", when it is a child, too.)
             hurt = [p for p in people if sentence[p[1].start] == sentence[span.start] - 1 and self._victim(doc, p[1])
@@ -539,6 +559,25 @@ class ContextAnnotator:
             return self._person_subject(earlier[-1], referents)
         return "unknown", None
 
+    def _centre(self, mentions: List[Tuple[Span, Any]], sentence: List[int]) -> List[Tuple[Span, Any]]:
+        """Of ``mentions`` (where, who), those of the last sentence that has a subject of its own.
+
+        A sentence that opens with its subject left out ("Located by police with 2 males", "Absconded from
+        placement, FC reported him") is about the one the record was already about: its people count only
+        right after the opening word ("Found Jade at ..."). With no other sentence, the last one's people.
+        """
+        by_sentence: Dict[int, List[Tuple[Span, Any]]] = {}
+        for m in mentions:
+            by_sentence.setdefault(sentence[m[0].start], []).append(m)
+        for s in sorted(by_sentence, reverse=True):
+            opener = self._subjectless.get(s)
+            if opener is None:
+                return by_sentence[s]
+            direct = [m for m in by_sentence[s] if 0 < m[0].start - opener <= 2]
+            if direct:
+                return direct
+        return by_sentence[max(by_sentence)]
+
     def _in_segment(self, people: List[Tuple[int, Span]], span: Span) -> List[Tuple[int, Span]]:
         """Those of ``people`` in the span's own stretch of sentence (between commas)."""
         here = self._segment[span.start]
@@ -591,7 +630,9 @@ class ContextAnnotator:
         # ("her adult son (30) is a MISPER": counted from the end of the bracket after them.)
         near = [(gap, p) for gap, p in ((span.start - _past_bracket(doc, p[1].end), p) for p in before)
                 if gap <= MISSING_WINDOW and fits(p[1])]
-        near += [(p[1].start - span.end, p) for p in after if fits(p[1]) and p[1].start - span.end <= MISSING_WINDOW]
+        # ("... and did not come back, dad drove round looking": not one after a comma, who starts another clause.)
+        near += [(p[1].start - span.end, p) for p in after if fits(p[1]) and p[1].start - span.end <= MISSING_WINDOW
+                 and not any(t.text == "," for t in doc[span.end : p[1].start])]
         if near:
             return self._person_subject(min(near, key=lambda x: x[0])[1], referents)
         return ("child", None) if has_child else ("unknown", None)
@@ -683,7 +724,7 @@ class ContextAnnotator:
                 there = [x for x in lay if sentence[x[0].start] == last]
                 # "... then hit her son Ty (9). Red marks to his legs.": a child just hurt is the centre of attention.
                 hurt = [x for x in there if x[1].label_ == "CHILD" and self._victim(span.doc, x[0])]
-                target = (hurt[-1] if hurt else there[0])[1]
+                target = (hurt[-1] if hurt else self._centre(lay, sentence)[0])[1]
             out[idx] = target
             if span.text.lower() in SUBJECT_PRONOUNS:
                 named.append((span, target))
@@ -749,6 +790,28 @@ def _boundaries(doc: Doc) -> Tuple[List[int], List[int], List[bool]]:
         elif o in _CLAUSE_END_HASHES or (o in _DASH_HASHES and spacy_[i] and i > 0 and spacy_[i - 1]):
             c += 1
     return sentence, clause, soft
+
+
+def _subjectless_openers(doc: Doc, sentence: List[int], openers: frozenset) -> Dict[int, int]:
+    """Sentence number -> the token of its opening word, for sentences that open with their subject left out
+    ("0340 LOCATED BY PATROL ...", "Then absconded ..."): times, numbers and "then" before the word pass."""
+    out: Dict[int, int] = {}
+    previous = -1
+    n = len(doc)
+    for i, s in enumerate(sentence):
+        if s == previous:
+            continue
+        previous = s
+        j = i
+        while j < n and sentence[j] == s and (doc[j].is_punct or doc[j].is_space or doc[j].like_num
+                                               or any(c.isdigit() for c in doc[j].text) or doc[j].lower_ in _OPENING_FILLERS):
+            j += 1
+        if j < n and sentence[j] == s and doc[j].lower_ in openers:
+            out[s] = j
+    return out
+
+
+_OPENING_FILLERS = frozenset({"then", "later", "subsequently", "eventually", "finally", "and", "hrs", "am", "pm"})
 
 
 def _segments(doc: Doc, clause: List[int]) -> List[int]:

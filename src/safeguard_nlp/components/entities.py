@@ -40,6 +40,10 @@ class PatternError(ValueError):
     """A pattern entry is malformed; the message names the entry."""
 
 
+#: Titles before a name ("found by Mr Davies").
+TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "pc", "ps", "dc", "sgt", "insp", "nurse", "sister"})
+
+
 def _check_entry(entry: Dict[str, Any], line: int) -> None:
     where = f"entity pattern {line} ({entry.get('id', 'no id')!r})"
     if not isinstance(entry.get("id"), str) or not entry["id"]:

@@ -35,6 +35,8 @@ QUOTE_MARKS = frozenset({"'", '"', "‘", "’", "“", "”"})
 #: Pronouns that can stand before a person as their owner ("her daughter").
 OWNER_PRONOUNS = frozenset({"her", "his", "their"})
 #: Context cues by which a record says there is no missing episode in it.
+#: Repeat-missing rules that count occasions ("2nd occasion"), which could be of anything.
+COUNTED_RECURRENCE_RULES = frozenset({"rf.repeat_missing.ordinal_number"})
 MISSING_VERDICT_CUES = frozenset({"neg.missing_decision", "neg.missing_verdict", "neg.missing_verdict_short"})
 #: The context cue by which a record says it is not domestic abuse ("not DA", "logged in error").
 DA_VETO_CUES = frozenset({"neg.da_definition", "neg.da_definition_within"})
@@ -95,12 +97,18 @@ class SignalBuilder:
         self._missing(by_label.get("MISSING", []), present, evidence["missing_episode"])
 
         mentioned = present or any(not c["negated"] and not c["hypothetical"] for _, c in by_label.get("CHILD", []))
-        for span, ctx in by_label.get("MISSING", []):
-            if ctx["historical"] and not ctx["negated"] and not ctx["hypothetical"] and ctx["subject"] != "adult" and mentioned:
+        missing = by_label.get("MISSING", [])
+        for span, ctx in missing:
+            # ("was found in Leeds last month with cash": a past finding is not by itself a past episode.)
+            if (ctx["historical"] and not ctx["negated"] and not ctx["hypothetical"] and ctx["subject"] != "adult" and mentioned
+                    and span.kb_id_ != "returned"):
                 evidence["risk_factors"].append(evidence_item(span, ctx, True, "past missing episodes of the child",
                                                               category="repeat_missing"))
         for span, ctx in by_label.get("RISK_FACTOR", []):
             reason = rejection(ctx, historical_counts=True)
+            if reason is None and span.id_ in COUNTED_RECURRENCE_RULES and not missing:
+                # "DAD ... UNSTEADY ON FEET ... 2ND OCCASION THIS YEAR": a recurrence, in a record with no missing word.
+                reason = "a second occasion of something, in a record that names no missing episode"
             if reason is None and ctx["subject"] == "adult":
                 reason = "about an adult"
             if reason is None and not mentioned:

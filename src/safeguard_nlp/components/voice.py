@@ -48,8 +48,9 @@ class ChildVoice:
         nonverbal = any(s.label_ == "CHILD" and s.kb_id_ == "nonverbal" for s in spans)
         items: List[Dict[str, Any]] = []
         # Clauses in which an adult speaks: a child's feeling or wish inside one is the adult's account of it.
-        adult_speech = [(span.start, ctx["clause"]) for span, ctx in zip(spans, contexts)
-                        if span.label_ == "VOICE" and span.kb_id_ == "speech" and ctx["subject"] == "adult" and not ctx["negated"]]
+        speech = [(span.start, ctx["clause"], ctx["subject"]) for span, ctx in zip(spans, contexts)
+                  if span.label_ == "VOICE" and span.kb_id_ == "speech" and not ctx["negated"]]
+        adult_speech = [(start, clause) for start, clause, subject in speech if subject == "adult"]
         for span, ctx in zip(spans, contexts):
             if span.label_ not in ("VOICE", "QUOTE", "DEMEANOUR"):
                 continue
@@ -57,6 +58,11 @@ class ChildVoice:
             if (reason is None and span.kb_id_ in REPORTABLE_CATEGORIES
                     and any(start < span.start and clause == ctx.get("clause") for start, clause in adult_speech)):
                 reason = "an adult's account of the child's feelings or wishes"
+            if reason is None and span.label_ == "QUOTE" and ctx["subject"] == "child":
+                said = [subject for start, clause, subject in speech if start < span.start and clause == ctx.get("clause")]
+                if said and said[-1] == "adult":
+                    # "Donna says Kayla is "fine really, just being a teenager"": the adult's words about the child.
+                    reason = "an adult's words about the child"
             if reason is None and span.label_ == "DEMEANOUR" and ctx["subject"] == "unknown" and preverbal:
                 pass
             elif reason is None and ctx["subject"] != "child":
