@@ -1013,3 +1013,87 @@ def test_a_missing_adult_named_after_a_word_for_one(nlp):
     s = flags(nlp, "Report of missing female Kirsty DAVIES (34) made by partner Shaun, she left the address after a row and hasnt "
                    "returned. Chn Harley (6) and Skye (9) asleep. Kirsty located safe at her sisters address. Misper closed.")
     assert not s["missing_episode"]
+
+
+# -- twelfth round, second part (tuned on the eleventh new batch, scored once before it joined dev) -----------------
+
+
+def test_years_glued_as_a_bare_y(nlp):
+    s = flags(nlp, "NHS 111. Patient: Ruby HARLOW, 7y. Fall from bunk, L wrist swollen and painful.")
+    assert s["child_ages"] == [7] and s["child_injury"]
+
+
+def test_the_patient_named_after_the_word_is_the_child(nlp):
+    assert flags(nlp, "PRF. Pt: Deon, 15yo male, located by police after 2 days. O/E pt limping, R ankle swollen.")["child_injury"]
+
+
+def test_a_pupil_named_before_in_and_their_class(nlp):
+    s = flags(nlp, "Kayden in Y4 came in with a red mark on his cheek. He said Shannon slapped him.")
+    assert s["child_injury"] and s["child_voice"]
+
+
+@pytest.mark.parametrize("text, category", [
+    ("Oscar (11) limping, eating and drinking normally.", "substance_misuse"),
+    ("Oscar (11) limping. SH: known to CSC 2023.", "mental_health"),
+    ("Priya (13) says she is scared to go home when dad has been drinking.", "substance_misuse"),
+    ("Callum (14) seen alone. Denies drug or alcohol use.", "substance_misuse"),
+    ("Baby Leo (4/12) settled. Referral made to CSC via online portal.", "online_contact"),
+    ("Jordan (14) absconded, posted on Snapchat from the skatepark.", "online_contact"),
+])
+def test_words_that_are_not_the_childs_risk(nlp, text, category):
+    assert category not in flags(nlp, text)["risk_factors"]
+
+
+def test_none_since_makes_a_missing_episode_past(nlp):
+    s = flags(nlp, "GP triage: Oscar (11) limping. SH: went missing overnight Jan 2023, no episodes since, case closed.")
+    assert not s["missing_episode"] and "repeat_missing" in s["risk_factors"]
+
+
+def test_an_observer_alone_in_the_sentence_passes_the_injury_to_the_child_in_view(nlp):
+    assert flags(nlp, "Amara (9) brought back to school 13:10. In PE Mrs Hart noticed red welts across both legs.")["child_injury"]
+
+
+def test_a_misper_located_line_is_about_the_missing_child(nlp):
+    s = flags(nlp, "YP KELSEY (14) NOT RETURNED. 0142 STAFF ADV KELSEYS SISTER HAS SEEN HER. "
+                   "0305 MISPER LOCATED MERCER RD WITH 2 MALES, MALES MADE OFF ON FOOT. FRESH SCRATCHES ON BOTH FOREARMS.")
+    assert s["child_injury"]
+
+
+def test_a_name_after_another_name_and_a_colon_is_someone_else(nlp):
+    s = flags(nlp, "Call from foster carer Mrs Goode: Jordan (14) absconded. Jordan had cash he couldnt explain. "
+                   "Scratches on both forearms, he says from the fence.")
+    assert s["child_injury"]
+
+
+def test_the_one_grabbed_by_the_neck_is_hurt(nlp):
+    s = flags(nlp, "PATROL LOCATED ELLIE (15) ARGUING WITH MALE. WITNESS SAW MALE GRAB HER BY THE NECK. RED FINGER MARKS TO NECK.")
+    assert s["child_injury"]
+
+
+def test_a_name_we_cannot_place_opens_the_speakers_stretch(nlp):
+    s = flags(nlp, "Caller Natalie Brooks states her son Jayden (12) went to his father Mark's address as arranged between "
+                   "Jayden and Mark, Natalie had not agreed and wants him home.")
+    assert not s["child_voice"]
+
+
+def test_children_at_their_dads_were_not_there(nlp):
+    assert not flags(nlp, "Mum (34) strangled by ex partner. Children (7 and 11) at their dads for the weekend.")["children_present"]
+
+
+def test_a_partners_name_after_officers_is_still_the_partner(nlp):
+    s = flags(nlp, "Mum says her partner Wes threw a mug at her. Tyler (13) told officers Wes kicked him this morning.")
+    assert s["domestic_abuse"]
+
+
+@pytest.mark.parametrize("text", [
+    "Mother rings EDT: Shannon (15) did not come home, last seen getting into a car driven by her boyfriend Kyle Dunn, 20.",
+    "Leah (15) located at the flat of Dean Coyle (24). She said Dean is her boyfriend and she loves him.",
+])
+def test_an_adult_boyfriend_of_a_child_under_16(nlp, text):
+    s = flags(nlp, text)
+    assert {"risky_associates", "sexual_exploitation"} <= set(s["risk_factors"])
+
+
+def test_weeks_pregnant_are_no_babys_age(nlp):
+    s = flags(nlp, "DA - IP Courtney Vale 19 (24 wks pregnant) reports partner Kyle 20 headbutted her. No children at address.")
+    assert s["child_ages"] == [] and not s["children_present"]

@@ -58,9 +58,12 @@ AGE_REGEXES: List[Tuple[str, "re.Pattern[str]", str]] = [
     # "Maisie 18 months", "son Teddy, 8 months": months without "old" straight after a name (checked below).
     ("age.months_after_name", re.compile(r"(?<=[A-Za-z])(?:,\s*|\s+)(?P<n>\d{1,2})\s*(?:months?|mths?|mnths?)\b(?!\s*-?\s*old)(?!\s+(?:ago|later|earlier|previously|since|before|prior|pregnant))", re.I), "months_attached"),
     ("age.bracket_months", re.compile(rf"(?<=\()\s*(?P<n>{_LIST})\s*-?\s*(?:months?|mths?|mnths?|/12)\b", re.I), "months"),
-    ("age.bracket_weeks", re.compile(rf"(?<=\()\s*(?P<n>{_LIST})\s*-?\s*(?:weeks?|wks?|/52|days?)\b", re.I), "weeks"),
+    # (Not "(24 wks pregnant)": a pregnancy's weeks.)
+    ("age.bracket_weeks", re.compile(rf"(?<=\()\s*(?P<n>{_LIST})\s*-?\s*(?:weeks?|wks?|/52|days?)\b(?!\s*(?:pregnant|preg\b|gestation|gest\b))", re.I), "weeks"),
     ("age.aged_months", re.compile(rf"\baged?\s+(?P<n>{_LIST})\s*{_MONTHS}", re.I), "months"),
     ("age.years_old", re.compile(rf"\b(?P<n>{_LIST})\s*-?\s*(?:{_YEARS}\s*-?\s*(?:old|of age)|yo|y\.o\.?|y/o|yoa)(?![a-z])", re.I), "years"),
+    # "Patient: Ruby HARLOW, 7y", "Oscar 11y": years as a bare y glued to the number, as triage systems write them.
+    ("age.years_y", re.compile(r"\b(?P<n>\d{1,2})y(?![a-z0-9/'’])(?!\s*(?:ago|later|earlier|previously|before|since))", re.I), "years"),
     ("age.aged", re.compile(rf"\b(?:aged?|ages|age:)\s*(?P<n>{_LIST})(?!\s*(?:{_MONTHS}|{_WEEKS}|{_DAYS}|%|:\d))\b", re.I), "years"),
     ("age.bracket", re.compile(rf"\(\s*(?P<n>{_LIST})\s*(?:{_YEARS})?\s*(?:,[^()]{{0,25}})?\)", re.I), "years_attached"),
     ("age.is_number", re.compile(rf"\b(?:is|was|are|were)\s+(?:both\s+)?(?P<n>{_LIST})\b(?!\s*(?:hrs|am|pm|%|:|/|\.\d|mins?|minutes|hours|days|weeks|months|years|yrs|times|x\b|th|st|nd|rd|miles|metres|cm|kg|mg|ml))", re.I), "years_attached"),
@@ -86,8 +89,8 @@ NOT_NAME_LABELS = frozenset({"VOICE", "MISSING", "REFERRAL", "DA_VIOLENCE", "DEM
 SCHOOL_YEAR_BEFORE = re.compile(r"\((?:\s*\d{1,2}\s*,)?\s*(?i:y|yr|year)\s*\d{1,2}\b[^()]{0,20}\)")
 #: "kian y10 in today", "Kian Y10", "Kayden, Y8": a school year straight after a name, without brackets.
 SCHOOL_YEAR_BARE = re.compile(r"(?:(?<=[A-Za-z] )|(?<=[A-Za-z], ))(?i:y|yr)\s?\d{1,2}\b")
-#: "Chloe is in Y8", "Noah is in reception": a pupil's class after the copula.
-SCHOOL_YEAR_IS = re.compile(r"(?<=[A-Za-z] )(?i:is|was)\s+(?i:in)\s+(?:(?i:y|yr|year)\s?\d{1,2}\b|(?i:reception)\b)")
+#: "Chloe is in Y8", "Kayden in Y4", "Noah is in reception": a pupil's class after their name.
+SCHOOL_YEAR_IS = re.compile(r"(?<=[A-Za-z] )(?:(?i:is|was)\s+)?(?i:in)\s+(?:(?i:y|yr|year)\s?\d{1,2}\b|(?i:reception)\b)")
 SCHOOL_YEAR_AFTER = re.compile(r"\b(?:Y|YR|Yr|Year)\s?\d{1,2}\b(?=\s+[A-Z])")
 #: Where a number (digits or a word) starts: the age regexes that begin with one are tried only there.
 _FIRST_LETTERS = "".join(sorted({w[0] for w in _NUMBER_WORDS}))
@@ -415,8 +418,11 @@ class AgeFinder:
             if age is None and person.kb_id_ == "generic" and person.start in child_ends:
                 label = "CHILD"  # "13YO CLA FEMALE (SKYE)": the female is the child just named
             while i < len(doc) and self._looks_like_name(doc[i]):
+                # (Not "He told officers Wes kicked him" after "her partner Wes": a name first given by a
+                # non-professional word keeps that kind.)
+                known = doc[i].lower_ in names
                 names.setdefault(doc[i].lower_, label)
-                if person.kb_id_ == "professional":
+                if person.kb_id_ == "professional" and not known:
                     # "PC Hart", "Dr Patel": the name keeps its title's kind wherever it recurs.
                     self._professional_names.add(doc[i].lower_)
                 i += 1
@@ -468,6 +474,14 @@ class AgeFinder:
                         self._lower_names.add(tok.lower_)
         return names
 
+    @staticmethod
+    def _names_child_after(doc: Doc, span: Span, names: Dict[str, str]) -> bool:
+        """The word is followed, past a colon or comma, by the name of a child ("Pt: Deon, 15yo")."""
+        i = span.end
+        while i < len(doc) and doc[i].text in (":", ",", "-", "("):
+            i += 1
+        return i > span.end and i < len(doc) and names.get(doc[i].lower_) == "CHILD"
+
     def _name_after(self, doc: Doc, span: Span) -> Optional[Span]:
         i = span.end
         return doc[i : i + 1] if i < len(doc) and self._name_token(doc[i]) else None
@@ -500,6 +514,9 @@ class AgeFinder:
         lone_first = next((a for a in ages if a["person"] is None), None)
         child_note = not accompanied and (first_label == "CHILD" or (
             lone_first is not None and max(lone_first["values"]) < ADULT_AGE and (first is None or lone_first["token_start"] < first.start)))
+        if not child_note and patient is not None:
+            # "Patient: Ruby HARLOW, 7y", "Pt: Deon, 15yo male": the patient is the child named after the word.
+            child_note = any(self._names_child_after(doc, s, names) for s in self._group if s.kb_id_ == "patient")
         if child_note:
             for s in self._group:
                 if s.kb_id_ == "patient":

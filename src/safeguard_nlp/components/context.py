@@ -81,8 +81,12 @@ BYSTANDER_KINDS = frozenset({"professional", "peer"})
 REPORTING_WORDS = frozenset({"says", "said", "reports", "reported", "believes", "believed", "thinks", "thought", "told",
                              "tells", "states", "stated", "explains", "explained", "worried", "concerned", "feels",
                              "found", "noticed", "saw", "heard", "called", "rang", "disclosed", "alleges", "alleged",
+                             "rings", "calls", "phones", "phoned",
                              "report", "say", "state", "believe", "think", "explain", "allege"})
 PRONOUN_LABEL = "PRONOUN"
+#: Words between a person and what they do ("dad has been drinking").
+AUXILIARIES = frozenset({"has", "had", "have", "been", "was", "is", "were", "be", "being", "also", "then", "still", "now", "always",
+                         "often", "regularly", "again"})
 #: The person after these came along or found someone: not whose injury it is ("brought in by mum", "with his carer").
 COMPANION_LINKERS = frozenset({"with", "w/", "w", "by"})
 _DETERMINERS = frozenset({"his", "her", "their", "the", "a", "an", "its", "my", "our"})
@@ -464,8 +468,12 @@ class ContextAnnotator:
                     # "Kofi (9) getting changed, Mr Reid noticed red welts": all in its stretch only saw it.
                     rest = [p for p in before if p not in segment and p[1].label_ != PRONOUN_LABEL]
                     if rest:
-                        chosen = _past_reporters(doc, rest)[0]
-                return self._person_subject(chosen, referents)
+                        return self._person_subject(_past_reporters(doc, rest)[0], referents)
+                    if len(before) == len(segment):
+                        # "In PE Mrs Hart noticed red welts": no one but the observer, as if the sentence named nobody.
+                        before = []
+                if before:
+                    return self._person_subject(chosen, referents)
             # No one before it in its sentence: the first one after it ("Fresh cuts to both forearms, Jade declined to
             # say"), passing over one who only reports it ("BURN TO R HAND, MUM STATES HE GRABBED ...").
             later = [p for p in after if p[1].kb_id_ != "professional" and not _accompanies(doc, p[1])
@@ -502,6 +510,12 @@ class ContextAnnotator:
             j = skip_back(doc, span.start - 1, SPEAKER_GAP_WORDS)
             if j >= 0 and _unknown_name(doc[j]) and not any(p[1].start <= j < p[1].end for p in people):
                 return "unknown", [j, j + 1]
+            opening = self._segment_start(span.start)
+            if (label == "VOICE" and 0 < opening and doc[opening - 1].text == "," and span.start - opening <= 6
+                    and _unknown_name(doc[opening]) and opening not in self._person_tokens
+                    and not any(p[1].start < span.start and p[1].end > opening for p in here)):
+                # "..., Natalie had not agreed and wants him home": a name we cannot place opens the speaker's stretch.
+                return "unknown", [opening, opening + 1]
             if (label == "VOICE" and j >= 0 and doc[j].is_alpha and not doc[j].is_stop and doc[j].lower_ not in self.gender
                     and not any(p[1].start <= j < p[1].end for p in people)):
                 # "XRAY CONFIRMS", "the report states": a thing, not a person, is said to speak.
@@ -543,6 +557,10 @@ class ContextAnnotator:
             if span.kb_id_ not in CHILD_SITUATIONS or span.id_ in OWNED_RISK_RULES:
                 # Whose drinking or health: the sentence's subject, passing over a reporter ("mum says ...").
                 lay = [p for p in before if p[1].kb_id_ not in BYSTANDER_KINDS]
+                if lay and span.start - lay[-1][1].end <= 3 and all(
+                        t.lower_ in AUXILIARIES for t in doc[lay[-1][1].end : span.start]) and lay[-1][1].label_ != PRONOUN_LABEL:
+                    # "scared to go home when dad has been drinking": the one the verb's own words put before it.
+                    return self._person_subject(lay[-1], referents)
                 # The one in its own stretch of sentence first ("... to find mum asleep on the sofa very drunk").
                 lay = self._in_segment(lay, span) or lay
                 while lay and _reports(doc, lay[0][1]):
@@ -578,6 +596,13 @@ class ContextAnnotator:
                 return direct
         return by_sentence[max(by_sentence)]
 
+    def _segment_start(self, k: int) -> int:
+        """The first token of token ``k``'s stretch of sentence."""
+        segment = self._segment
+        while k > 0 and segment[k - 1] == segment[k]:
+            k -= 1
+        return k
+
     def _in_segment(self, people: List[Tuple[int, Span]], span: Span) -> List[Tuple[int, Span]]:
         """Those of ``people`` in the span's own stretch of sentence (between commas)."""
         here = self._segment[span.start]
@@ -590,6 +615,9 @@ class ContextAnnotator:
         if k in acts or (k >= 1 and k - 1 in acts and doc[k].lower_ in ("at", "on")):
             return True
         k = person.end
+        if k in acts and doc[k].lower_ == "by":
+            # "GRAB HER BY THE NECK": the one taken hold of.
+            return True
         while k < len(doc) and k - person.end < 4 and doc[k].lower_ in ("was", "were", "been", "got", "being", "had", "has", "also", "then"):
             k += 1
         return k > person.end and k in acts
@@ -669,7 +697,9 @@ class ContextAnnotator:
             if span.label_ == PRONOUN_LABEL:
                 continue
             text = span.text.lower()
-            if (span.kb_id_ == "named" and previous is not None and text not in self.gender and text not in out
+            # ("foster carer Mrs Goode: Jordan (14) absconded": a name after another name and a colon is someone else.)
+            if (span.kb_id_ == "named" and previous is not None and not (previous.kb_id_ == "named" and span.start > previous.end)
+                    and text not in self.gender and text not in out
                     and span.start - previous.end <= 1 and all(t.text in NAME_JOINERS for t in doc[previous.end : span.start])):
                 g = self.gender.get(previous.text.lower()) or out.get(previous.text.lower())
                 if g in ("f", "m"):

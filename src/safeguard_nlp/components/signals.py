@@ -253,7 +253,7 @@ class SignalBuilder:
     @staticmethod
     def _adult_partner_of_child(doc: Doc, by_label, by_mention: Dict[str, int], items: List[Dict[str, Any]]) -> Set[str]:
         """A boyfriend or girlfriend stated to be 18 or over, of a child under 16, is an adult associate and an
-        older partner ("her boyfriend Marcus (22)"). Returns the names given to that partner ("marcus"), whose
+        older partner ("her boyfriend Marcus (22)", "Dean Coyle (24) ... Dean is her boyfriend"). Returns the names given to that partner ("marcus"), whose
         violence to the child is exploitation or child abuse, not domestic abuse."""
         found: Set[str] = set()
         named = {s.start: s for s, _ in by_label.get("ADULT", []) if s.kb_id_ in ("named", "by_age")}
@@ -275,7 +275,12 @@ class SignalBuilder:
             if child_age is None or child_age >= DA_MIN_AGE:
                 continue
             ages = [max(a["values"]) for a in doc._.sg_ages or [] if a["person"] and span.start <= a["person"][0] <= span.end + 3]
+            # "Dean Coyle (24) ... Dean is her boyfriend", "MALE ... WHO SHE DESCRIBED AS HER BOYFRIEND": the named
+            # adult the words describe, before them in the clause.
+            described = _described_as(doc, span, named, ctx.get("clause"), by_label)
+            ages += [by_mention[n.text.lower()] for n in described if n.text.lower() in by_mention]
             if ages and min(ages) >= ADULT_AGE:
+                found.update(n.text.lower() for n in described)
                 # SIGNALS.md names both: "adult associates" and an "older boyfriend".
                 for category, what in (("risky_associates", "an adult associate"), ("sexual_exploitation", "an older partner of a child under 16")):
                     items.append(evidence_item(span, ctx, True, f"a child's {span.text.lower()} aged {min(ages)}: {what}",
@@ -396,6 +401,23 @@ def _child_key(doc: Doc, span: Span) -> str:
     if i < len(doc) and doc[i].text[:1].isupper() and doc[i].is_alpha and i - span.end <= 1 and span.kb_id_ != "named":
         return doc[i].text.lower()
     return text
+
+
+#: Words by which a clause says who someone is ("Dean is her boyfriend", "who she describes as her boyfriend").
+DESCRIBING_WORDS = frozenset({"is", "was", "as", "be", "who", "whom", "calls", "called"})
+
+
+def _described_as(doc: Doc, word: Span, named: Dict[int, Span], clause: Any, by_label) -> List[Span]:
+    """The named adult before ``word`` in its clause that the clause describes as ``word`` ("Dean is her boyfriend")."""
+    clauses = {s.start: c.get("clause") for s, c in by_label.get("ADULT", [])}
+    before = [s for k, s in named.items() if s.end <= word.start and word.start - s.end <= 10 and clauses.get(k) == clause]
+    if not before:
+        return []
+    nearest = max(before, key=lambda s: s.start)
+    if not any(t.lower_ in DESCRIBING_WORDS for t in doc[nearest.end : word.start]):
+        return []
+    # "Dean Coyle": the given name and surname are one person.
+    return [s for s in before if s.start == nearest.start or (s.end == nearest.start and s.end - s.start == 1)] or [nearest]
 
 
 def _ages_by_mention(doc: Doc) -> Dict[str, int]:
