@@ -1097,3 +1097,32 @@ def test_an_adult_boyfriend_of_a_child_under_16(nlp, text):
 def test_weeks_pregnant_are_no_babys_age(nlp):
     s = flags(nlp, "DA - IP Courtney Vale 19 (24 wks pregnant) reports partner Kyle 20 headbutted her. No children at address.")
     assert s["child_ages"] == [] and not s["children_present"]
+
+
+# -- thirteenth round (tuned on the twelfth new batch, scored once before it joined train) ------------------
+
+
+@pytest.mark.parametrize("text", [
+    "Zara (4) on mums hip, clung to her, wouldnt make eye contact with me or say anything.",
+    "Keira (14) located at a hotel. Keira declined to speak to officers or say how she got there.",
+    "Twins Tobias and Reuben (7) were in the front room. The children have not been spoken to, their views are not known.",
+    "Nursery: Isla (4) described as quiet and withdrawn since October. Reuben (3/12) not seen.",
+    "Next steps: try to see Maisie (12) at school where she may feel more able to talk.",
+    'Tyler (15) not seen since. Mum reports he is "withdrawn and not sleeping".',
+    "Pupil: Lily-Mae Rourke DOB 04/05/2016. Police attended 12/02/2025. Lily-Mae and her brother Alfie (5/12) were in bed. "
+    "Teacher reports she was very tired and quiet today.",
+])
+def test_what_is_not_the_childs_voice(nlp, text):
+    assert not flags(nlp, text)["child_voice"]
+
+
+@pytest.mark.parametrize("text", [
+    "GP consult f2f 16:10. Ella (8) brought by mum with cough, no fever. Chest clear, sats 98%. "
+    "Incidentally noted linear scratches on both forearms.",
+    "School Nurse note. Oscar, Reception class. Came in with a dressing. Under it a healing burn to the palm.",
+    "Ward 7 nursing notes - Noah Fielding, DOB 03/02/2012, admitted 13/03/2024 with DKA.\n1610 Noah not on ward, "
+    "mum phoned, not aware where he is.\n1650 Police informed, missing patient policy started.\n1655 Located by "
+    "security at the bus station. Graze to L knee, security report he slipped on the ramp.",
+])
+def test_whose_injury_in_health_and_school_notes(nlp, text):
+    assert flags(nlp, text)["child_injury"]

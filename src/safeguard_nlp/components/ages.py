@@ -90,6 +90,8 @@ SCHOOL_YEAR_BEFORE = re.compile(r"\((?:\s*\d{1,2}\s*,)?\s*(?i:y|yr|year)\s*\d{1,
 #: "kian y10 in today", "Kian Y10", "Kayden, Y8": a school year straight after a name, without brackets.
 SCHOOL_YEAR_BARE = re.compile(r"(?:(?<=[A-Za-z] )|(?<=[A-Za-z], ))(?i:y|yr)\s?\d{1,2}\b")
 #: "Chloe is in Y8", "Kayden in Y4", "Noah is in reception": a pupil's class after their name.
+#: "Oscar, Reception class", "Oscar (Reception)": the first school year, named in words.
+SCHOOL_YEAR_RECEPTION = re.compile(r"(?:(?<=[A-Za-z], )|(?<=[A-Za-z] \())(?i:reception)\b")
 SCHOOL_YEAR_IS = re.compile(r"(?<=[A-Za-z] )(?:(?i:is|was)\s+)?(?i:in)\s+(?:(?i:y|yr|year)\s?\d{1,2}\b|(?i:reception)\b)")
 SCHOOL_YEAR_AFTER = re.compile(r"\b(?:Y|YR|Yr|Year)\s?\d{1,2}\b(?=\s+[A-Z])")
 #: Where a number (digits or a word) starts: the age regexes that begin with one are tried only there.
@@ -441,6 +443,8 @@ class AgeFinder:
         years += [(m, False) for m in _matches_at(SCHOOL_YEAR_AFTER, self._text, _year_positions(self._text, self._starts, _YEAR_WORDS))]
         if " in " in self._text or " IN " in self._text:
             years += [(m, True) for m in SCHOOL_YEAR_IS.finditer(self._text)]
+        if "eception" in self._text or "ECEPTION" in self._text:
+            years += [(m, True) for m in SCHOOL_YEAR_RECEPTION.finditer(self._text)]
         years += [(m, True) for m in _matches_at(SCHOOL_YEAR_BARE, self._text, _year_positions(self._text, self._starts, _BARE_YEAR_WORDS))]
         for m, before in years:
             span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
@@ -512,8 +516,12 @@ class AgeFinder:
         # "15yo female ... Pt told me": the first person counts with the label their age gives them.
         first_label = None if first is None else relabel.get((first.start, first.end), first.label_)
         lone_first = next((a for a in ages if a["person"] is None), None)
+        # ("Ward 7 nursing notes - Noah Fielding, DOB 03/02/2012 ... missing patient policy": a child named with an age
+        # before anyone else is named.)
+        named_first = next((a for a in ages if a["name"] is not None), None)
         child_note = not accompanied and (first_label == "CHILD" or (
-            lone_first is not None and max(lone_first["values"]) < ADULT_AGE and (first is None or lone_first["token_start"] < first.start)))
+            lone_first is not None and max(lone_first["values"]) < ADULT_AGE and (first is None or lone_first["token_start"] < first.start))
+            or (named_first is not None and max(named_first["values"]) < ADULT_AGE and a_name_before(named_first, first)))
         if not child_note and patient is not None:
             # "Patient: Ruby HARLOW, 7y", "Pt: Deon, 15yo male": the patient is the child named after the word.
             child_note = any(self._names_child_after(doc, s, names) for s in self._group if s.kb_id_ == "patient")
@@ -578,6 +586,11 @@ class AgeFinder:
         )
         out.sort(key=lambda s: (s.start, s.end))
         write_spans(doc, self.spans_key, out)
+
+
+def a_name_before(age: Dict[str, Any], first: Optional[Span]) -> bool:
+    """The person an age names (by name) stands before ``first``, the first other person of the record."""
+    return first is None or (age["person"] is not None and age["person"][0] < first.start)
 
 
 #: The words a school year opens with, before its number and at most one space ("Y9", "Yr 10", "Year 11").

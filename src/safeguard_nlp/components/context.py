@@ -84,6 +84,8 @@ REPORTING_WORDS = frozenset({"says", "said", "reports", "reported", "believes", 
                              "rings", "calls", "phones", "phoned",
                              "report", "say", "state", "believe", "think", "explain", "allege"})
 PRONOUN_LABEL = "PRONOUN"
+#: Labels a negation runs through as one list ("would not make eye contact or say anything").
+SAME_KIND = {"DEMEANOUR": "VOICE", "QUOTE": "VOICE"}
 #: Words between a person and what they do ("dad has been drinking").
 AUXILIARIES = frozenset({"has", "had", "have", "been", "was", "is", "were", "be", "being", "also", "then", "still", "now", "always",
                          "often", "regularly", "again"})
@@ -213,6 +215,7 @@ class ContextAnnotator:
     def __call__(self, doc: Doc) -> Doc:
         spans = read_spans(doc, self.spans_key)
         sentence, clause, soft = _boundaries(doc)
+        self._alternatives = {i for i, h in enumerate(doc.to_array("LOWER").tolist()) if h in _ALTERNATIVE_HASHES}
         cues = self._cues(doc)
         terminators = {s for cid, s, e in cues if self.by_id[cid]["type"] == "TERMINATE"}
         relative = {t for t in terminators if doc[t].lower_ in RELATIVE_PRONOUNS}
@@ -379,12 +382,15 @@ class ContextAnnotator:
                 gap = range(prev, s_start)
                 if any(t in terminators for t in gap):
                     break
-                if cue["type"] == "NEGATED" and seen and any(soft[t] for t in gap) and label not in seen:
+                # ("would not make eye contact or say anything": "or" carries a negation on, "and" and a comma do not.)
+                kind = SAME_KIND.get(label, label)
+                if cue["type"] == "NEGATED" and seen and any(soft[t] for t in gap) and kind not in seen:
                     break
-                if cue["type"] == "NEGATED" and not seen and any(soft[t] for t in gap) and s_start - end > 1:
+                if (cue["type"] == "NEGATED" and not seen and s_start - end > 1
+                        and any(soft[t] and t not in self._alternatives for t in gap)):
                     break
                 hits.append(i)
-                seen.add(label)
+                seen.add(kind)
                 prev = s_end
         if cue["direction"] in ("backward", "both"):
             locating = cue["type"] in ("ABSENT", "PRESENT")
@@ -867,6 +873,7 @@ def _hashes(words) -> frozenset:
 
 
 _SOFT_HASHES = _hashes(SOFT_BOUNDARY)
+_ALTERNATIVE_HASHES = _hashes(("or", "nor"))
 _SENTENCE_END_HASHES = _hashes(SENTENCE_END)
 _CLAUSE_END_HASHES = _hashes(CLAUSE_END)
 _DASH_HASHES = _hashes(("-", "--"))

@@ -26,6 +26,8 @@ EXTRA_INFIXES = (
     r"(?<=[A-Za-z]{2})\.(?=[A-Za-z]{2})",  # missing space after a full stop
     r"(?<=[A-Za-z])[,;](?=[A-Za-z])",  # missing space after a comma
 )
+#: Shorthand the digit infix would split into a letter that reads as a word ("f2f": not "f" for father).
+WHOLE_WORDS = ("f2f", "F2F", "F2f")
 EXTRA_SUFFIXES = (
     r"(?<=['’][sS])\.",  # "AT HIS MOTHER'S." (spaCy splits a full stop after capitals only after two of them)
 )
@@ -59,6 +61,8 @@ def create_incident_tokenizer() -> Callable[[Language], Tokenizer]:
         tokenizer.suffix_search = compile_suffix_regex(suffixes).search
         for text, pieces in upper_case_contractions(nlp.Defaults.tokenizer_exceptions or {}).items():
             tokenizer.add_special_case(text, pieces)
+        for text in WHOLE_WORDS:
+            tokenizer.add_special_case(text, [{ORTH: text}])
         return tokenizer
 
     return make

@@ -15,6 +15,7 @@ from typing import Any, Dict, List
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from .context import REPORTING_WORDS
 from .entities import DEFAULT_SPANS_KEY
 from .evidence import evidence_item, rejection
 from .spans import read_spans
@@ -51,6 +52,10 @@ class ChildVoice:
         speech = [(span.start, ctx["clause"], ctx["subject"]) for span, ctx in zip(spans, contexts)
                   if span.label_ == "VOICE" and span.kb_id_ == "speech" and not ctx["negated"]]
         adult_speech = [(start, clause) for start, clause, subject in speech if subject == "adult"]
+        # "mum reports he is "withdrawn"": an adult followed by a reporting word speaks too.
+        speech += [(span.end, ctx["clause"], "adult") for span, ctx in zip(spans, contexts)
+                   if span.label_ == "ADULT" and span.end < len(doc) and doc[span.end].lower_ in REPORTING_WORDS]
+        speech.sort(key=lambda s: s[0])
         for span, ctx in zip(spans, contexts):
             if span.label_ not in ("VOICE", "QUOTE", "DEMEANOUR"):
                 continue
@@ -84,8 +89,10 @@ class ChildVoice:
         if not who:
             return False
         span = doc[who[0] : who[1]]
+        name = span.text.lower()
         ages = [max(a["values"]) for a in doc._.sg_ages or [] if a["person"] and (
-            a["person"] == [span.start, span.end] or (a.get("name") and a["name"].lower() == span.text.lower()))]
+            a["person"] == [span.start, span.end] or (a.get("name") and _given(a["name"]) == _given(name))
+            or _named_after(doc, a["person"][1], name))]
         return bool(ages) and min(ages) > self.preverbal_max_age and span.label_ != "PRONOUN"
 
     def _has_preverbal_child(self, doc: Doc, spans, contexts) -> bool:
@@ -96,6 +103,18 @@ class ChildVoice:
             if age["values"] and max(age["values"]) <= self.preverbal_max_age:
                 return True
         return False
+
+
+def _given(name: str) -> str:
+    """The first part of a name ("lily" of "Lily-Mae Rourke")."""
+    return name.lower().split(" ")[0].split("-")[0]
+
+
+def _named_after(doc: Doc, k: int, name: str) -> bool:
+    """The word for a person ending at ``k`` is followed by ``name`` ("daughter Sofia (6)", "Pupil: Lily-Mae Rourke DOB")."""
+    while k < len(doc) and doc[k].text in (":", ",", "-"):
+        k += 1
+    return k < len(doc) and _given(doc[k].text) == _given(name)
 
 
 def _is_speech(span) -> bool:
