@@ -89,9 +89,9 @@ NOT_NAME_LABELS = frozenset({"VOICE", "MISSING", "REFERRAL", "DA_VIOLENCE", "DEM
 SCHOOL_YEAR_BEFORE = re.compile(r"\((?:\s*\d{1,2}\s*,)?\s*(?i:y|yr|year)\s*\d{1,2}\b[^()]{0,20}\)")
 #: "kian y10 in today", "Kian Y10", "Kayden, Y8": a school year straight after a name, without brackets.
 SCHOOL_YEAR_BARE = re.compile(r"(?:(?<=[A-Za-z] )|(?<=[A-Za-z], ))(?i:y|yr)\s?\d{1,2}\b")
-#: "Chloe is in Y8", "Kayden in Y4", "Noah is in reception": a pupil's class after their name.
 #: "Oscar, Reception class", "Oscar (Reception)": the first school year, named in words.
 SCHOOL_YEAR_RECEPTION = re.compile(r"(?:(?<=[A-Za-z], )|(?<=[A-Za-z] \())(?i:reception)\b")
+#: "Chloe is in Y8", "Kayden in Y4", "Noah is in reception": a pupil's class after their name.
 SCHOOL_YEAR_IS = re.compile(r"(?<=[A-Za-z] )(?:(?i:is|was)\s+)?(?i:in)\s+(?:(?i:y|yr|year)\s?\d{1,2}\b|(?i:reception)\b)")
 SCHOOL_YEAR_AFTER = re.compile(r"\b(?:Y|YR|Yr|Year)\s?\d{1,2}\b(?=\s+[A-Z])")
 #: Where a number (digits or a word) starts: the age regexes that begin with one are tried only there.
@@ -220,12 +220,8 @@ class AgeFinder:
                     continue
                 person = self._attach(span, people, unit)
                 name = self._name_before(doc, span)
-                if (rule_id in ("age.is_number", "age.is_months") and span.start > 1 and doc[span.start - 1].lower_ in ("she", "he")
-                        and (doc[span.start - 2].text in (",", ".") or doc[span.start - 2].lower_ == "and" or (
-                            doc[span.start - 2].lower_ in ("says", "said", "states", "stated")
-                            and (doc[span.start - 3].lower_ == "and" or self._name_token(doc[span.start - 3]))))):
-                    # "I saw Chantelle at 1400, she is 15": the name the pronoun opening its clause stands for, not
-                    # the person before it (but "who said he was 16" is someone else, met online).
+                if rule_id in ("age.is_number", "age.is_months") and self._pronoun_opens_clause(doc, span.start - 1):
+                    # "I saw Chantelle at 1400, she is 15": the name the pronoun stands for, not the person before it.
                     named = self._name_earlier_in_sentence(doc, span.start - 1)
                     if named is not None:
                         person, name = None, named
@@ -379,6 +375,17 @@ class AgeFinder:
         k = name.start - 1
         return k < 0 or doc[k].text in (".", "-", ":", "\n") or doc[k].is_space
 
+    def _pronoun_opens_clause(self, doc: Doc, k: int) -> bool:
+        """``doc[k]`` is "she" or "he" opening a clause of its own ("..., she is 15", "and says he is 9"), not one
+        inside another's report ("who said he was 16" is someone else, met online)."""
+        if k < 1 or doc[k].lower_ not in ("she", "he"):
+            return False
+        before = doc[k - 1]
+        if before.text in (",", ".") or before.lower_ == "and":
+            return True
+        return (before.lower_ in ("says", "said", "states", "stated") and k >= 2
+                and (doc[k - 2].lower_ == "and" or self._name_token(doc[k - 2])))
+
     def _name_earlier_in_sentence(self, doc: Doc, k: int) -> Optional[Span]:
         """The nearest name before token ``k`` in its sentence, or None."""
         i = k - 1
@@ -521,7 +528,7 @@ class AgeFinder:
         named_first = next((a for a in ages if a["name"] is not None), None)
         child_note = not accompanied and (first_label == "CHILD" or (
             lone_first is not None and max(lone_first["values"]) < ADULT_AGE and (first is None or lone_first["token_start"] < first.start))
-            or (named_first is not None and max(named_first["values"]) < ADULT_AGE and a_name_before(named_first, first)))
+            or (named_first is not None and max(named_first["values"]) < ADULT_AGE and _named_before(named_first, first)))
         if not child_note and patient is not None:
             # "Patient: Ruby HARLOW, 7y", "Pt: Deon, 15yo male": the patient is the child named after the word.
             child_note = any(self._names_child_after(doc, s, names) for s in self._group if s.kb_id_ == "patient")
@@ -588,7 +595,7 @@ class AgeFinder:
         write_spans(doc, self.spans_key, out)
 
 
-def a_name_before(age: Dict[str, Any], first: Optional[Span]) -> bool:
+def _named_before(age: Dict[str, Any], first: Optional[Span]) -> bool:
     """The person an age names (by name) stands before ``first``, the first other person of the record."""
     return first is None or (age["person"] is not None and age["person"][0] < first.start)
 
