@@ -253,7 +253,7 @@ class ContextAnnotator:
         people = [(i, spans[i]) for i, (_, _, label) in enumerate(bounds)
                   if label in PERSON_LABELS or (label == PRONOUN_LABEL and not contexts[i]["excluded"])]
         self._segment = _segments(doc, clause)
-        self._subjectless = _subjectless_openers(doc, sentence, self.subjectless_openers)
+        self._subjectless = _subjectless_sentences(doc, sentence, self.subjectless_openers)
         self._person_tokens = {t for _, s in people if s.label_ in PERSON_LABELS for t in range(s.start, s.end)}
         self._text_of = {(s.start, s.end): s.text.lower() for _, s in people}
         self._name_gender = self._names_gender(doc, people)
@@ -828,7 +828,7 @@ def _boundaries(doc: Doc) -> Tuple[List[int], List[int], List[bool]]:
     return sentence, clause, soft
 
 
-def _subjectless_openers(doc: Doc, sentence: List[int], openers: frozenset) -> Dict[int, int]:
+def _subjectless_sentences(doc: Doc, sentence: List[int], openers: frozenset) -> Dict[int, int]:
     """Sentence number -> the token of its opening word, for sentences that open with their subject left out
     ("0340 LOCATED BY PATROL ...", "Then absconded ..."): times, numbers and "then" before the word pass."""
     out: Dict[int, int] = {}

@@ -253,8 +253,8 @@ class SignalBuilder:
     @staticmethod
     def _adult_partner_of_child(doc: Doc, by_label, by_mention: Dict[str, int], items: List[Dict[str, Any]]) -> Set[str]:
         """A boyfriend or girlfriend stated to be 18 or over, of a child under 16, is an adult associate and an
-        older partner ("her boyfriend Marcus (22)", "Dean Coyle (24) ... Dean is her boyfriend"). Returns the names given to that partner ("marcus"), whose
-        violence to the child is exploitation or child abuse, not domestic abuse."""
+        older partner ("her boyfriend Marcus (22)", "Dean Coyle (24) ... Dean is her boyfriend"). Returns the names
+        given to that partner ("marcus"), whose violence to the child is exploitation or child abuse, not domestic abuse."""
         found: Set[str] = set()
         named = {s.start: s for s, _ in by_label.get("ADULT", []) if s.kb_id_ in ("named", "by_age")}
         pronouns = {s.end: c for s, c in by_label.get("PRONOUN", [])}
