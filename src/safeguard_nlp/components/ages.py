@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -77,6 +77,9 @@ AGE_REGEXES: List[Tuple[str, "re.Pattern[str]", str]] = [
 #: A person's children, named after a possessive ("Lisa's children").
 OFFSPRING_WORDS = frozenset({"son", "sons", "daughter", "daughters", "children", "chn", "kids", "baby", "babies", "grandson",
                              "granddaughter", "grandchildren", "stepson", "stepdaughter", "child"})
+#: From this age, a person's sons and daughters are taken to be grown up when no child's age is stated.
+ELDERLY_AGE = 60
+OFFSPRING_OF_ELDERLY = frozenset({"son", "sons", "daughter", "daughters"})
 #: Words that make a relation word a grown-up ("adult son", "grown up daughter").
 GROWN_UP_WORDS = frozenset({"adult", "grown", "grown-up"})
 #: Surnames with an apostrophe ("O'Neill", "D'Souza"), which are not alphabetic to spaCy.
@@ -89,6 +92,11 @@ NOT_NAME_LABELS = frozenset({"VOICE", "MISSING", "REFERRAL", "DA_VIOLENCE", "DEM
 SCHOOL_YEAR_BEFORE = re.compile(r"\((?:\s*\d{1,2}\s*,)?\s*(?i:y|yr|year)\s*\d{1,2}\b[^()]{0,20}\)")
 #: "kian y10 in today", "Kian Y10", "Kayden, Y8": a school year straight after a name, without brackets.
 SCHOOL_YEAR_BARE = re.compile(r"(?:(?<=[A-Za-z] )|(?<=[A-Za-z], ))(?i:y|yr)\s?\d{1,2}\b")
+#: Words after a name that make it a former pupil, now grown up.
+FORMER_PUPIL_WORDS = frozenset({"ex", "ex-pupil", "former", "formerly", "now", "left"})
+#: Words by which a record is a school's ("attendance", "in class", "form tutor").
+SCHOOL_RECORD = re.compile(r"(?i)\b(?:attendance|in class|pupil|form tutor|exclusion|late again|back in school|not in school|"
+                           r"absent from school|first day calling|registration|in lessons?)\b")
 #: "Oscar, Reception class", "Oscar (Reception)": the first school year, named in words.
 SCHOOL_YEAR_RECEPTION = re.compile(r"(?:(?<=[A-Za-z], )|(?<=[A-Za-z] \())(?i:reception)\b")
 #: "Chloe is in Y8", "Kayden in Y4", "Noah is in reception": a pupil's class after their name.
@@ -463,6 +471,23 @@ class AgeFinder:
                     names.setdefault(tok.lower_, "CHILD")
                     if tok.text.islower():
                         self._lower_names.add(tok.lower_)
+        if SCHOOL_RECORD.search(self._text):
+            # "FIRST DAY CALLING - JAYDEN ABSENT", "Oscar late again": in a school's record a pupil is often named
+            # with no age or word for a child; a listed given name no word has placed, with no title, is one.
+            pupils: Set[str] = set()
+            others: Set[str] = set()
+            for tok in doc:
+                lower = tok.lower_
+                if lower not in self.given_names or lower in names or not self._looks_like_name(tok):
+                    continue
+                glued = tok.i > 0 and doc[tok.i - 1].text == "-" and not doc[tok.i - 1].whitespace_
+                if ((tok.i > 0 and (doc[tok.i - 1].lower_ in TITLES or glued or doc[tok.i - 1].lower_ in names))
+                        or any(t.lower_ in FORMER_PUPIL_WORDS for t in doc[tok.i + 1 : tok.i + 6])):
+                    # (Not "Mum Kerry-Ann", "Miss Hart", nor "Courtney Harrop (now 19 ...", wherever else they recur.)
+                    others.add(lower)
+                else:
+                    pupils.add(lower)
+            names.update((name, "CHILD") for name in pupils - others)
         # "Lisa's children Sophie (9) and Alfie (6)": whoever has children is grown up, whatever word named them
         # ("her daughter Lisa"); a stated age still wins.
         for person in people:
@@ -544,7 +569,10 @@ class AgeFinder:
         plural_adults = {doc[a["person"][1] - 1].lower_[:-1] for a in ages
                          if a["name"] is None and a["person"] and min(a["values"]) >= ADULT_AGE
                          and doc[a["person"][1] - 1].lower_.endswith("s") and len(doc[a["person"][1] - 1]) > 3}
-        if not names and not relabel and not lone and not grown and not plural_adults:
+        # "MISPER Edna CLOUGH, 88 ... daughter informed", "HUSBAND 78 ... PER SON": in a record whose only stated ages
+        # are of the elderly, their sons and daughters are grown up.
+        elderly = bool(ages) and min(min(a["values"]) for a in ages) >= ELDERLY_AGE
+        if not names and not relabel and not lone and not grown and not plural_adults and not elderly:
             return
         group = self._group
         by_word = {doc[a:b].text.lower(): label for (a, b), label in relabel.items()}
@@ -562,6 +590,8 @@ class AgeFinder:
                 label = "ADULT"  # "her daughter Kerry 19", "his daughters Chelsea (20) and Demi (18)"
             if (label is None and s.label_ == "CHILD" and s.kb_id_ == "relation" and plural_adults
                     and s[-1].lower_ in plural_adults):
+                label = "ADULT"
+            if label is None and elderly and s.label_ == "CHILD" and s.kb_id_ == "relation" and s[-1].lower_ in OFFSPRING_OF_ELDERLY:
                 label = "ADULT"
             if label and s.label_ in PERSON_LABELS:
                 s = Span(doc, s.start, s.end, label=label, kb_id="by_age", span_id=s.id_)

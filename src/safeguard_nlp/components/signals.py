@@ -20,7 +20,7 @@ from .evidence import evidence_item, rejection
 from .spans import read_spans
 
 #: Missing-episode categories that count only beside another: a departure and a finding.
-SUPPORTING_MISSING = frozenset({"absent", "left", "returned"})
+SUPPORTING_MISSING = frozenset({"absent", "left", "returned", "graded"})
 
 #: How far (tokens) an act ("informed") may stand from the service it names ("MASH").
 REFERRAL_ACT_WINDOW = 8
@@ -99,14 +99,14 @@ class SignalBuilder:
         mentioned = present or any(not c["negated"] and not c["hypothetical"] for _, c in by_label.get("CHILD", []))
         missing = by_label.get("MISSING", [])
         for span, ctx in missing:
-            # ("was found in Leeds last month with cash": a past finding is not by itself a past episode.)
+            # ("was found in Leeds last month with cash": a past finding, or grading, is not by itself a past episode.)
             if (ctx["historical"] and not ctx["negated"] and not ctx["hypothetical"] and ctx["subject"] != "adult" and mentioned
-                    and span.kb_id_ != "returned"):
+                    and span.kb_id_ not in ("returned", "graded")):
                 evidence["risk_factors"].append(evidence_item(span, ctx, True, "past missing episodes of the child",
                                                               category="repeat_missing"))
         for span, ctx in by_label.get("RISK_FACTOR", []):
             reason = rejection(ctx, historical_counts=True)
-            if reason is None and span.id_ in COUNTED_RECURRENCE_RULES and not missing:
+            if reason is None and span.id_ in COUNTED_RECURRENCE_RULES and not any(s.kb_id_ != "graded" for s, _ in missing):
                 # "DAD ... UNSTEADY ON FEET ... 2ND OCCASION THIS YEAR": a recurrence, in a record with no missing word.
                 reason = "a second occasion of something, in a record that names no missing episode"
             if reason is None and ctx["subject"] == "adult":
@@ -209,7 +209,8 @@ class SignalBuilder:
 
     @staticmethod
     def _missing(spans, present: bool, items: List[Dict[str, Any]]) -> None:
-        """A child missing now: a missing word, or a departure and a finding ("left home" ... "located")."""
+        """A child missing now: a missing word, or a departure and a finding or a missing person's risk grading
+        ("left home" ... "located", "left home 0600 barefoot ... High risk")."""
         verdicts = []
         # "Not treated as a missing episode", "Not a missing person": the record's own verdict on every missing word in it.
         verdict = next((c["text"] for _, ctx in spans for c in ctx["cues"] if c["rule"] in MISSING_VERDICT_CUES), None)
@@ -224,11 +225,12 @@ class SignalBuilder:
             verdicts.append([span, ctx, reason])
         standing = {span.kb_id_ for span, _, reason in verdicts if reason is None}
         strong = "missing" in standing
-        left_and_found = bool(standing & {"left", "absent"}) and "returned" in standing
+        # ("Left home 0600 barefoot ... High risk.": a missing person's risk grading stands for the search.)
+        left_and_found = bool(standing & {"left", "absent"}) and bool(standing & {"returned", "graded"})
         for v in verdicts:
             span, ctx, reason = v
             if reason is None and span.kb_id_ in SUPPORTING_MISSING and not strong and not left_and_found:
-                reason = "absent, left or found alone is not a missing episode (whereabouts must be unknown)"
+                reason = "absent, left, found or a risk grading alone is not a missing episode (whereabouts must be unknown)"
             items.append(evidence_item(span, ctx, reason is None, reason or "child missing"))
 
     @staticmethod
