@@ -1165,3 +1165,22 @@ def test_a_departure_graded_as_a_missing_persons_risk(nlp, text):
 
 def test_a_risk_grading_alone_is_no_missing_episode(nlp):
     assert not flags(nlp, "DA. IP (30) punched by partner. Chn (3, 5) asleep. DASH completed - high risk, MARAC referral.")["missing_episode"]
+
+
+@pytest.mark.parametrize("text", [
+    "ED 0330: 41yo male attends with facial lac, states ex-wife struck him with a bottle.",
+    "Kerry (26) threw a full can of lager at her mother Brenda (55), cutting her eyebrow.",
+    "RTC m/cycle v car. Rider (M45) thrown off, obvious deformity lower left leg.",
+    "Her two eldest (the boys, 19 and 22) had a fight, the 22-year-old has a broken nose.",
+    "Mia (13) fell through rotten floorboards. Suspected broken ankle, conveyed to ED.",
+])
+def test_injuries_in_other_words(nlp, text):
+    assert flags(nlp, text)["injury"]
+
+
+@pytest.mark.parametrize("text", [
+    "Twins aged 14 days. Twin 1 has a small pink stork mark on the bridge of the nose, present since birth.",
+    "Fracture clinic: 10yo boy, # R radius now clinically and radiologically healed. Pain free.",
+])
+def test_what_is_no_injury_now(nlp, text):
+    assert not flags(nlp, text)["injury"]
