@@ -1184,3 +1184,15 @@ def test_injuries_in_other_words(nlp, text):
 ])
 def test_what_is_no_injury_now(nlp, text):
     assert not flags(nlp, text)["injury"]
+
+
+def test_a_mention_that_says_the_child_was_there_outweighs_elsewhere(nlp):
+    s = flags(nlp, "Mrs Antwi said her partner pinned her by the throat while the children (4 and 6) were watching TV in the "
+                   "next room. The children did not mention anything in class.")
+    assert s["children_present"]
+
+
+def test_children_who_live_at_the_address_were_not_there_for_it(nlp):
+    s = flags(nlp, "DA. Partner smashed up the kitchen. Three children (Ciara 11, Padraig 8) were at school at the time. "
+                   "PPN submitted as the children live at the address.")
+    assert not s["children_present"]

@@ -194,7 +194,9 @@ class SignalBuilder:
         present = False
         for key, (span, ctx) in zip(keys, children):
             reason = rejection(ctx, historical_counts=True, absent_counts=False)
-            if reason is None and key in away:
+            if reason is None and key in away and not ctx.get("present"):
+                # (Unless this mention says they were there: "the children (4 and 6) were watching TV in the next
+                # room ... did not mention anything in class".)
                 reason = "the same child is said to be elsewhere"
             if reason is None and unborn and span.kb_id_ == "baby" and (span.start, span.end) not in aged:
                 reason = "an unborn baby"
