@@ -1196,3 +1196,19 @@ def test_children_who_live_at_the_address_were_not_there_for_it(nlp):
     s = flags(nlp, "DA. Partner smashed up the kitchen. Three children (Ciara 11, Padraig 8) were at school at the time. "
                    "PPN submitted as the children live at the address.")
     assert not s["children_present"]
+
+
+@pytest.mark.parametrize("text, ages", [
+    ("New birth visit, Oscar 10 days, forceps delivery. Oscar alert, fixing on faces, strong suck.", [0]),
+    ("LAC visit to Aisha (12) at her new foster placement with Ms Grant, 3 weeks in.", [12]),
+])
+def test_a_babys_days_or_weeks_after_a_name(nlp, text, ages):
+    assert flags(nlp, text)["child_ages"] == ages
+
+
+@pytest.mark.parametrize("text", [
+    "DOMESTIC - ELDERLY COUPLE, HUSBAND HAS PUSHED WIFE INTO THE SIDEBOARD. HUSBAND HAS EARLY STAGE DEMENTIA PER SON.",
+    "Maternity triage 0300. 25yo, 34/40, ex-partner threatened her. Her son (4) is with her mum this week.",
+])
+def test_nobody_young_was_there(nlp, text):
+    assert not flags(nlp, text)["children_present"]

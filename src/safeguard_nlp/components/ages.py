@@ -57,6 +57,8 @@ AGE_REGEXES: List[Tuple[str, "re.Pattern[str]", str]] = [
     ("age.months", re.compile(rf"\b(?P<n>{_LIST})\s*-?\s*(?:{_MONTHS}\s*-?\s*old\b|/12(?![/\d]))", re.I), "months"),
     # "Maisie 18 months", "son Teddy, 8 months": months without "old" straight after a name (checked below).
     ("age.months_after_name", re.compile(r"(?<=[A-Za-z])(?:,\s*|\s+)(?P<n>\d{1,2})\s*(?:months?|mths?|mnths?)\b(?!\s*-?\s*old)(?!\s+(?:ago|later|earlier|previously|since|before|prior|pregnant))", re.I), "months_attached"),
+    # "Oscar 10 days", "Maisie, 6 weeks": a baby's days or weeks straight after a name (checked below).
+    ("age.weeks_after_name", re.compile(r"(?<=[A-Za-z])(?:,\s*|\s+)(?P<n>\d{1,2})\s*(?:days?|weeks?|wks?)\b(?!\s*-?\s*old)(?!\s+(?:ago|later|earlier|previously|since|before|prior|pregnant|gestation|in\b|into\b))", re.I), "weeks_attached"),
     ("age.bracket_months", re.compile(rf"(?<=\()\s*(?P<n>{_LIST})\s*-?\s*(?:months?|mths?|mnths?|/12)\b", re.I), "months"),
     # (Not "(24 wks pregnant)": a pregnancy's weeks.)
     ("age.bracket_weeks", re.compile(rf"(?<=\()\s*(?P<n>{_LIST})\s*-?\s*(?:weeks?|wks?|/52|days?)\b(?!\s*(?:pregnant|preg\b|gestation|gest\b))", re.I), "weeks"),
@@ -111,6 +113,7 @@ _NEEDS = {
     "age.dob": ("dob", "d.o.b", "date of birth"),
     "age.is_months": ("/12", "month", "mth"),
     "age.months_after_name": ("month", "mth", "mnth"),
+    "age.weeks_after_name": ("day", "week", "wk"),
     "age.bracket_months": ("month", "mth", "mnth", "/12"),
     "age.bracket_weeks": ("week", "wk", "/52", "day"),
     "age.aged_months": ("age",),
@@ -217,7 +220,7 @@ class AgeFinder:
                 span = doc.char_span(start, end, alignment_mode="expand")
                 if span is None:
                     continue
-                if unit in ("months", "months_attached", "weeks", "days") and (
+                if unit in ("months", "months_attached", "weeks", "weeks_attached", "days") and (
                         (span.start > 0 and doc[span.start - 1].lower_ in DURATION_WORDS)
                         or (span.end < len(doc) and doc[span.end].lower_ in DURATION_AFTER_WORDS)):
                     # "withdrawn for 2/52", "review 6/12", "stopped her meds 3/52 ago": how long, not how old.
@@ -238,9 +241,10 @@ class AgeFinder:
                     # "I arrived at Flat 2, 8 Harrow Lane", "spoken to by DSL Mon period 2, no concerns": a number
                     # after a word that is no name, away from the person, is nobody's age (but "Both boys, 4 and 2").
                     continue
-                if unit == "months_attached":
-                    # Only a name right before it: "in care 18 months" is how long, not how old.
-                    if name is None:
+                if unit in ("months_attached", "weeks_attached"):
+                    # Only a name right before it: "in care 18 months" is how long, not how old; and not a titled
+                    # adult's ("with Ms Grant, 3 weeks in").
+                    if name is None or (name.start > 0 and doc[name.start - 1].lower_ in TITLES):
                         continue
                     person = None
                 if rule_id == "age.number_after_full_name":
@@ -258,7 +262,7 @@ class AgeFinder:
                     name = None
                 else:
                     person = None
-                    if name is None and unit in ("years_attached", "months_attached"):
+                    if name is None and unit in ("years_attached", "months_attached", "weeks_attached"):
                         continue
                     if (self._caps and rule_id == "age.comma_after_person" and text[m.end():].lstrip()[:1] not in _AGE_ENDS
                             and not any(t.lower_ in self.given_names for t in name)):
@@ -297,7 +301,7 @@ class AgeFinder:
     def _in_years(n: int, unit: str) -> int:
         if unit in ("months", "months_attached"):
             return n // 12
-        if unit in ("weeks", "days"):
+        if unit in ("weeks", "weeks_attached", "days"):
             return 0
         return n
 
@@ -569,9 +573,10 @@ class AgeFinder:
         plural_adults = {doc[a["person"][1] - 1].lower_[:-1] for a in ages
                          if a["name"] is None and a["person"] and min(a["values"]) >= ADULT_AGE
                          and doc[a["person"][1] - 1].lower_.endswith("s") and len(doc[a["person"][1] - 1]) > 3}
-        # "MISPER Edna CLOUGH, 88 ... daughter informed", "HUSBAND 78 ... PER SON": in a record whose only stated ages
-        # are of the elderly, their sons and daughters are grown up.
-        elderly = bool(ages) and min(min(a["values"]) for a in ages) >= ELDERLY_AGE
+        # "MISPER Edna CLOUGH, 88 ... daughter informed", "ELDERLY COUPLE ... PER SON": in a record whose only stated
+        # ages are of the elderly, or that says they are elderly and states none, sons and daughters are grown up.
+        elderly = ((bool(ages) and min(min(a["values"]) for a in ages) >= ELDERLY_AGE)
+                   or (not ages and ("elderly" in self._text or "ELDERLY" in self._text)))
         if not names and not relabel and not lone and not grown and not plural_adults and not elderly:
             return
         group = self._group
