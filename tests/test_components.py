@@ -1212,3 +1212,8 @@ def test_a_babys_days_or_weeks_after_a_name(nlp, text, ages):
 ])
 def test_nobody_young_was_there(nlp, text):
     assert not flags(nlp, text)["children_present"]
+
+
+def test_a_house_number_after_a_name_is_no_age(nlp):
+    s = flags(nlp, "DA: IP Lisa Mahoney v partner Craig Tunstall, 17 Coronation Rd. Craig punched her, swollen lip. Son Connor (16) present.")
+    assert s["child_ages"] == [16] and s["domestic_abuse"] and not s["child_injury"]

@@ -48,6 +48,9 @@ _DAYS = r"(?:days?|/7)"
 _MONTH_NAMES = "jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec"
 
 # Each regex gives a list of numbers (group "n") and a unit; the rule id says which.
+#: After a house number: one or two words, then a word for a street ("17 Coronation Rd", "4 Elm Tree Close").
+_NOT_A_STREET = (r"(?!\s+(?:[a-z'’]+\s+){1,2}(?:rd|road|st|street|ave|avenue|close|cl|lane|ln|way|drive|dr|court|ct|crescent|cres|"
+                 r"terrace|tce|grove|gardens|gdns|place|pl|row|walk|hill|view|square|sq|mews|rise|green|parade)\b)")
 AGE_REGEXES: List[Tuple[str, "re.Pattern[str]", str]] = [
     ("age.dob", re.compile(r"\b(?:dob|d\.o\.b\.?|date of birth)\s*[:\-]?\s*(?P<d>\d{1,2})[/.\-](?P<m>\d{1,2})[/.\-](?P<y>\d{2,4})\b", re.I), "dob"),
     ("age.days_old", re.compile(rf"\b(?P<n>{_LIST})\s*-?\s*{_DAYS}\s*-?\s*old\b", re.I), "days"),
@@ -73,7 +76,8 @@ AGE_REGEXES: List[Tuple[str, "re.Pattern[str]", str]] = [
     ("age.number_after_name", re.compile(r"(?<=[A-Za-z]) (?P<n>\d{1,2})(?=\s*[,;)]|\s+(?:yrs?|years?|yo|who)\b)"), "years_attached"),
     # "Grace Whitfield 13 left home": given name and surname opening a sentence, then a bare number (checked below).
     ("age.number_after_full_name", re.compile(r"(?<=[A-Za-z]) (?P<n>1[0-7]|[1-9])(?= [A-Za-z]{3,})(?! (?:hrs|mins|minutes|days|weeks|months|years|yrs|times|miles|metres|hours))", re.I), "years_attached"),
-    ("age.comma_after_person", re.compile(r"(?<=[A-Za-z]),\s*(?P<n>\d{1,2})\b(?![/:.,]\d|\s*(?:hrs|am|pm|%|mins?|minutes|times|x\b|officers|calls|days|weeks|months|years|yrs))", re.I), "years_attached"),
+    # (Not "partner Craig Tunstall, 17 Coronation Rd": a house number.)
+    ("age.comma_after_person", re.compile(r"(?<=[A-Za-z]),\s*(?P<n>\d{1,2})\b(?![/:.,]\d|\s*(?:hrs|am|pm|%|mins?|minutes|times|x\b|officers|calls|days|weeks|months|years|yrs))" + _NOT_A_STREET, re.I), "years_attached"),
 ]
 
 #: A person's children, named after a possessive ("Lisa's children").
