@@ -1217,3 +1217,17 @@ def test_nobody_young_was_there(nlp, text):
 def test_a_house_number_after_a_name_is_no_age(nlp):
     s = flags(nlp, "DA: IP Lisa Mahoney v partner Craig Tunstall, 17 Coronation Rd. Craig punched her, swollen lip. Son Connor (16) present.")
     assert s["child_ages"] == [16] and s["domestic_abuse"] and not s["child_injury"]
+
+
+@pytest.mark.parametrize("text", [
+    "IP'S SON (12) RANG 999 SAYING STEPDAD WAS 'STRANGLING MUM'. ON ARRIVAL RED MARKS TO IP NECK. SUSP ARRESTED FOR NFS.",
+    'Y3 BOY: "DADDY SHOUTS AT MUMMY AND SAYS SHE\'S STUPID EVERY NIGHT, I PUT MY HEADPHONES ON". DSL INFORMED.',
+    "Millie (17, Y12) told her tutor that her boyfriend (18) keeps turning up outside her house and sent 60 messages.",
+    "HV visit to Noor (2). Mum had a bruise on her cheekbone, she disclosed partner 'gets handy when he drinks'.",
+])
+def test_domestic_abuse_in_other_words(nlp, text):
+    assert flags(nlp, text)["domestic_abuse"]
+
+
+def test_thrown_out_of_home_is_no_blow(nlp):
+    assert not flags(nlp, "Ethan Moss (16) presented homeless after his stepdad threw him out last night. No injuries.")["domestic_abuse"]

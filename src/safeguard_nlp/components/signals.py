@@ -44,6 +44,8 @@ DA_VETO_CUES = frozenset({"neg.da_definition", "neg.da_definition_within"})
 CONNECTED = frozenset({"parent", "partner", "relative", "by_age", "named"})
 #: Parties ("IP", "suspect", "male") count as connected when a partner or relative is named beside them.
 PARTIES = frozenset({"party", "generic"})
+#: The record's accused, who is whoever the record names as partner or relative.
+SUSPECT_WORDS = frozenset({"susp", "suspect", "sp", "s/p", "perpetrator", "perp", "alleged perpetrator", "offender", "accused", "aggressor"})
 
 
 @Language.factory("safeguard_signals", default_config={"spans_key": DEFAULT_SPANS_KEY})
@@ -326,6 +328,9 @@ class SignalBuilder:
             """The stated age of a child party; -1 when the child's age is not stated."""
             if ctx["subject"] != "child":
                 return None
+            if person is not None and person.label_ == "PRONOUN" and ctx.get("subject_span"):
+                # ("her boyfriend (18) keeps turning up outside her house": "her" is Millie (17).)
+                person = doc[ctx["subject_span"][0] : ctx["subject_span"][1]]
             age = ages.get(person.text.lower()) if person is not None else None
             return -1 if age is None else age
 
@@ -334,6 +339,7 @@ class SignalBuilder:
             return age is not None and age < DA_MIN_AGE
 
         partner_clauses = {c.get("clause") for _, c in by_label.get("PARTNER", []) if not c["negated"]}
+        suspect_connected = partner_named or any(s.kb_id_ in ("parent", "partner") for s, c in by_label.get("ADULT", []) if not c["negated"])
 
         starts = {a for a, _ in people}
 
@@ -364,6 +370,9 @@ class SignalBuilder:
                 reason = f"done by a child under {DA_MIN_AGE}" if age >= 0 else "done by a child whose age is not stated"
             connected = agent is not None and (
                 agent.kb_id_ in CONNECTED or (agent.kb_id_ in PARTIES and ctx.get("clause") in partner_clauses)
+                # "Susp (IP's partner) in custody", "stepdad ... susp arrested for NFS": the record's suspect, where it
+                # names a partner or relative as one.
+                or (agent.text.lower() in SUSPECT_WORDS and suspect_connected)
             )
             if reason is None and agent is not None and agent.text.lower() in child_partners:
                 reason = f"done by the adult partner of a child under {DA_MIN_AGE} (exploitation or child abuse, not DA)"
