@@ -1225,3 +1225,9 @@ def test_domestic_abuse_in_other_words(nlp, text):
 
 def test_thrown_out_of_home_is_no_blow(nlp):
     assert not flags(nlp, "Ethan Moss (16) presented homeless after his stepdad threw him out last night. No injuries.")["domestic_abuse"]
+
+
+def test_children_who_fled_with_her_were_there(nlp):
+    s = flags(nlp, "IP FLED ADDRESS WITH HER TWO CHILDREN (3 AND 5) AFTER PARTNER THREATENED HER WITH A HAMMER. "
+                   "IP AND CHN COLLECTED BY OFFICERS AND TAKEN TO REFUGE. CHN NOT SPOKEN TO DUE TO AGE.")
+    assert s["children_present"] and s["lacks_child_voice"]
