@@ -18,7 +18,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from .. import resources
-from .entities import DEFAULT_SPANS_KEY, MENTION_LABELS, PERSON_LABELS, TITLES, linked_by
+from .entities import DEFAULT_SPANS_KEY, MENTION_LABELS, PERSON_LABELS, TITLES, linked_by, skip_forward
 from .spans import read_spans, write_spans
 
 ADULT_AGE = 18
@@ -432,9 +432,7 @@ class AgeFinder:
         child_ends = {p.end for p in people if p.label_ == "CHILD"} | {
             a["token_end"] for a in ages if a["person"] and max(a["values"]) < ADULT_AGE}
         for person in people:
-            i = person.end
-            while i < len(doc) and doc[i].text in ("(", ",", ":", "-"):
-                i += 1
+            i = skip_forward(doc, person.end, _BEFORE_NAME)
             if i - person.end > 1 or (self._caps and i > person.end and doc[i - 1].text != "("):
                 continue
             # "15YO MALE DANIEL": the name is of the age the word was given, not of the word's own label.
@@ -521,9 +519,7 @@ class AgeFinder:
     @staticmethod
     def _names_child_after(doc: Doc, span: Span, names: Dict[str, str]) -> bool:
         """The word is followed, past a colon or comma, by the name of a child ("Pt: Deon, 15yo")."""
-        i = span.end
-        while i < len(doc) and doc[i].text in (":", ",", "-", "("):
-            i += 1
+        i = skip_forward(doc, span.end, _BEFORE_NAME)
         return i > span.end and i < len(doc) and names.get(doc[i].lower_) == "CHILD"
 
     def _name_after(self, doc: Doc, span: Span) -> Optional[Span]:
@@ -690,6 +686,8 @@ def _initial(tok) -> bool:
     return len(text) == 1 and text.isupper() and text.isalpha()
 
 
+#: What may stand between a word for a person and the name it introduces ("son (Kai", "Pt: Deon", "Mum - Kerry").
+_BEFORE_NAME = frozenset({"(", ",", ":", "-"})
 _COMPANION_DETERMINERS = frozenset({"her", "his", "their", "the", "a", "an", "both", "2", "two", "x2"})
 _COMPANION_LINKERS = frozenset({"with", "w", "w/", "and", "&", "+"})
 

@@ -190,6 +190,15 @@ def skip_back(doc: Doc, i: int, words: Iterable[str], reach: Optional[int] = Non
     return k
 
 
+def skip_forward(doc: Doc, i: int, words: Iterable[str]) -> int:
+    """The index of the first token at or after ``i`` whose lower form is not in ``words``; ``len(doc)`` when the walk
+    passes the end ("son (6)": from "(" to "6"). The twin of :func:`skip_back`."""
+    k = i
+    while k < len(doc) and doc[k].lower_ in words:
+        k += 1
+    return k
+
+
 def linked_by(doc: Doc, person: Span, linkers: Iterable[str], past: Iterable[str]) -> bool:
     """One of ``linkers`` stands before the person, past any of ``past`` ("with his foster carer", "by the adults")."""
     k = skip_back(doc, person.start - 1, past)

@@ -14,7 +14,7 @@ from spacy.tokens import Doc, Span
 
 from ..schema import SIGNAL_FIELDS, empty_signals
 from .ages import ADULT_AGE
-from .entities import DEFAULT_SPANS_KEY
+from .entities import DEFAULT_SPANS_KEY, skip_forward
 from .context import blank_context
 from .evidence import evidence_item, rejection
 from .spans import read_spans
@@ -408,9 +408,7 @@ def _child_key(doc: Doc, span: Span) -> str:
     text = span.text.lower()
     if text in _GROUP_WORDS:
         return "*group"
-    i = span.end
-    while i < len(doc) and doc[i].text in ("(", ",", ":"):
-        i += 1
+    i = skip_forward(doc, span.end, ("(", ",", ":"))
     if i < len(doc) and doc[i].text[:1].isupper() and doc[i].is_alpha and i - span.end <= 1 and span.kb_id_ != "named":
         return doc[i].text.lower()
     return text

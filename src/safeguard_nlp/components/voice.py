@@ -16,7 +16,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .context import REPORTING_WORDS
-from .entities import DEFAULT_SPANS_KEY
+from .entities import DEFAULT_SPANS_KEY, skip_forward
 from .evidence import evidence_item, rejection
 from .spans import read_spans
 
@@ -112,8 +112,7 @@ def _given(name: str) -> str:
 
 def _named_after(doc: Doc, k: int, name: str) -> bool:
     """The word for a person ending at ``k`` is followed by ``name`` ("daughter Sofia (6)", "Pupil: Lily-Mae Rourke DOB")."""
-    while k < len(doc) and doc[k].text in (":", ",", "-"):
-        k += 1
+    k = skip_forward(doc, k, (":", ",", "-"))
     return k < len(doc) and _given(doc[k].text) == _given(name)
 
 
