@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
 
 import srsly
 from spacy import util
@@ -214,8 +214,7 @@ class ContextAnnotator:
 
     def __call__(self, doc: Doc) -> Doc:
         spans = read_spans(doc, self.spans_key)
-        sentence, clause, soft = _boundaries(doc)
-        self._alternatives = {i for i, h in enumerate(doc.to_array("LOWER").tolist()) if h in _ALTERNATIVE_HASHES}
+        sentence, clause, soft, self._alternatives = _boundaries(doc)
         cues = self._cues(doc)
         terminators = {s for cid, s, e in cues if self.by_id[cid]["type"] == "TERMINATE"}
         relative = {t for t in terminators if doc[t].lower_ in RELATIVE_PRONOUNS}
@@ -804,13 +803,15 @@ def blank_context() -> Dict[str, Any]:
             "subject": "unknown", "subject_span": None, "cues": []}
 
 
-def _boundaries(doc: Doc) -> Tuple[List[int], List[int], List[bool]]:
-    """Per token: sentence number, clause number, and whether it is a soft boundary."""
+def _boundaries(doc: Doc) -> Tuple[List[int], List[int], List[bool], Set[int]]:
+    """Per token: sentence number, clause number, and whether it is a soft boundary; and the soft boundaries that
+    offer an alternative ("or", "nor"), which carry a negation on."""
     strings = doc.vocab.strings
     orth, lower, spacy_, is_space, like_num = doc.to_array(["ORTH", "LOWER", "SPACY", "IS_SPACE", "LIKE_NUM"]).T.tolist()
     sentence: List[int] = []
     clause: List[int] = []
     soft: List[bool] = []
+    alternatives: Set[int] = set()
     s = c = 0
     n = len(orth)
     for i in range(n):
@@ -820,12 +821,14 @@ def _boundaries(doc: Doc) -> Tuple[List[int], List[int], List[bool]]:
         clause.append(c)
         # "4 or 5 times", "aged 4 and 7": a list of numbers is no boundary.
         soft.append(lower[i] in _SOFT_HASHES and not (0 < i < n - 1 and like_num[i - 1] and like_num[i + 1]))
+        if lower[i] in _ALTERNATIVE_HASHES:
+            alternatives.add(i)
         if o in _SENTENCE_END_HASHES or newline:
             s += 1
             c += 1
         elif o in _CLAUSE_END_HASHES or (o in _DASH_HASHES and spacy_[i] and i > 0 and spacy_[i - 1]):
             c += 1
-    return sentence, clause, soft
+    return sentence, clause, soft, alternatives
 
 
 def _subjectless_sentences(doc: Doc, sentence: List[int], openers: frozenset) -> Dict[int, int]:
